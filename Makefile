@@ -1,0 +1,34 @@
+# The interface to the project: `make run`, `make test`, `make bench`, `make lint`.
+CARGO ?= cargo
+
+.PHONY: all deps build run test lint unit e2e bench clean
+
+all: build
+
+deps:
+	@hack/deps.sh
+
+build: deps
+	$(CARGO) build --workspace --bins
+
+## run: etcd and nestor-apiserver on 127.0.0.1:6443, state in .nestor/ (Ctrl-C stops both)
+run: build
+	NESTOR_APISERVER_BIN=$(CURDIR)/target/debug/nestor-apiserver ./target/debug/nestor-local --dir .nestor --port 6443
+
+## lint: formatting and clippy, warnings are errors
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## test: lint, then every unit, integration and e2e test against real etcd and kubectl
+test: deps lint build
+	$(CARGO) test --workspace --no-fail-fast
+
+## bench: benchmarks against release builds; writes docs/benchmarks.md
+bench: deps
+	$(CARGO) build --release --workspace --bins
+	$(CARGO) run --release -p nestor-bench -- --out docs/benchmarks.md
+
+clean:
+	$(CARGO) clean
+	rm -rf .nestor

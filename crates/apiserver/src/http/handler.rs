@@ -1,0 +1,608 @@
+//! The request chain: authentication, authorization, in-flight limits, then routing to
+//! health, version, metrics, discovery or the resource handlers; every answer is counted
+//! and logged.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited, StreamBody};
+use hyper::body::{Frame, Incoming};
+use serde_json::{json, Value};
+use tokio::sync::Semaphore;
+use tracing::debug;
+
+use crate::error::{ApiError, Result};
+use crate::http::authn::{Authenticator, Authn, User};
+use crate::http::metrics::{DurationLabels, Metrics};
+use crate::http::negotiate::{self, Offers, Output};
+use crate::http::request_info::RequestInfo;
+use crate::http::table::{self, IncludeObject};
+use crate::http::{authz, discovery, openapi};
+use crate::kinds::strategy::Propagation;
+use crate::registry::resources::ResourceDef;
+use crate::registry::selector::{FieldSelector, LabelSelector};
+use crate::registry::store::{DeleteOptions, ListOptions, PatchType, Store, WriteOptions};
+use crate::registry::{subresources, watch};
+
+/// The body type of every answer.
+pub type Body = BoxBody<Bytes, Infallible>;
+
+/// kube-apiserver's request body limit (3 MiB).
+pub const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// Everything a request handler needs.
+pub struct State {
+    pub store: Arc<Store>,
+    pub authn: Authenticator,
+    pub metrics: Metrics,
+    pub server_address: String,
+    pub readonly_slots: Semaphore,
+    pub mutating_slots: Semaphore,
+    pub min_request_timeout: u64,
+    /// Flips to true when the server shuts down: watches end cleanly.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+}
+
+/// A Status answer for an error.
+pub fn error_response(err: &ApiError) -> Response<Body> {
+    let body = serde_json::to_vec(&err.to_status()).unwrap_or_default();
+    let mut resp = Response::new(full(body));
+    *resp.status_mut() = err.code;
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(secs) = err.details.as_ref().and_then(|d| d.retry_after_seconds) {
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    resp
+}
+
+/// A JSON or YAML answer in the negotiated representation.
+fn object_response(status: StatusCode, output: Output, value: &Value) -> Response<Body> {
+    let body = match output {
+        Output::Yaml => negotiate::to_yaml(value).into_bytes(),
+        _ => serde_json::to_vec(value).unwrap_or_default(),
+    };
+    let mut resp = Response::new(full(body));
+    *resp.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(&negotiate::content_type(output)) {
+        resp.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    resp
+}
+
+fn text_response(status: StatusCode, text: impl Into<String>) -> Response<Body> {
+    let mut resp = Response::new(full(text.into()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    resp
+}
+
+/// Query parameters, percent-decoded (last value wins, as Go's `Get` takes the first; kube
+/// clients never repeat them).
+fn parse_query(query: Option<&str>) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        out.entry(decode(k)).or_insert_with(|| decode(v));
+    }
+    out
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Serves one request from a connection whose client certificate named `cert_user`.
+pub async fn serve(
+    state: Arc<State>,
+    cert_user: Option<Arc<User>>,
+    req: Request<Incoming>,
+) -> std::result::Result<Response<Body>, Infallible> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let query = parse_query(req.uri().query());
+    let watch_flag = matches!(query.get("watch").map(String::as_str), Some("true" | "1"));
+    let info = RequestInfo::parse(&method, &path, watch_flag);
+    let response = match handle(&state, cert_user.as_deref(), &info, &query, req).await {
+        Ok(resp) => resp,
+        Err(err) => error_response(&err),
+    };
+    let code = response.status().as_u16();
+    let scope = if !info.is_resource {
+        ""
+    } else if !info.name.is_empty() && info.resource != "namespaces" {
+        "resource"
+    } else if !info.namespace.is_empty() {
+        "namespace"
+    } else {
+        "cluster"
+    };
+    let verb = match info.verb.as_str() {
+        "list" if watch_flag => "WATCH",
+        v => v,
+    }
+    .to_uppercase();
+    state.metrics.observe(
+        DurationLabels {
+            verb: verb.clone(),
+            group: info.group.clone(),
+            version: info.version.clone(),
+            resource: info.resource.clone(),
+            subresource: info.subresource.clone(),
+            scope: scope.into(),
+            component: "apiserver".into(),
+        },
+        code,
+        started.elapsed().as_secs_f64(),
+    );
+    debug!(verb = %verb, path = %path, code, latency_ms = started.elapsed().as_millis() as u64, "request");
+    Ok(response)
+}
+
+async fn handle(
+    state: &Arc<State>,
+    cert_user: Option<&User>,
+    info: &RequestInfo,
+    query: &HashMap<String, String>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>> {
+    let auth_header = req.headers().get(header::AUTHORIZATION).and_then(|h| h.to_str().ok());
+    let user = match state.authn.authenticate(cert_user, auth_header) {
+        Authn::User(u) => u,
+        Authn::Rejected => return Err(ApiError::unauthorized()),
+    };
+    authz::authorize(&user, info)?;
+    let long_running = info.verb == "watch";
+    let mutating = matches!(info.verb.as_str(), "create" | "update" | "patch" | "delete" | "deletecollection");
+    let _slot = if long_running {
+        None
+    } else {
+        let slots = if mutating { &state.mutating_slots } else { &state.readonly_slots };
+        Some(slots.try_acquire().map_err(|_| ApiError::too_many_requests())?)
+    };
+    if !info.is_resource {
+        return non_resource(state, info, &req).await;
+    }
+    resource(state, &user, info, query, req).await
+}
+
+/// Health, version, metrics and discovery.
+async fn non_resource(state: &Arc<State>, info: &RequestInfo, req: &Request<Incoming>) -> Result<Response<Body>> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return Err(ApiError::method_not_supported("", "", req.method().as_str()));
+    }
+    let path = info.path.trim_end_matches('/');
+    let accept = req.headers().get(header::ACCEPT).and_then(|h| h.to_str().ok());
+    match path {
+        "/healthz" | "/livez" | "/healthz/ping" | "/livez/ping" => return Ok(text_response(StatusCode::OK, "ok")),
+        "/readyz" | "/healthz/etcd" | "/livez/etcd" | "/readyz/etcd" => {
+            return Ok(match state.store.storage.ping().await {
+                Ok(()) if !*state.shutdown.borrow() => text_response(StatusCode::OK, "ok"),
+                Ok(()) => text_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "[-]shutdown failed: reason withheld\nreadyz check failed",
+                ),
+                Err(_) => text_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "[-]etcd failed: reason withheld\nreadyz check failed",
+                ),
+            });
+        }
+        "/version" => return Ok(object_response(StatusCode::OK, Output::Json, &discovery::version())),
+        "/metrics" => {
+            let mut resp = text_response(StatusCode::OK, state.metrics.render());
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+            return Ok(resp);
+        }
+        _ => {}
+    }
+    let snapshot = state.store.resources.snapshot();
+    if path == "/openapi/v3" {
+        return Ok(object_response(StatusCode::OK, Output::Json, &openapi::root(&snapshot)));
+    }
+    if let Some(gv) = path.strip_prefix("/openapi/v3/") {
+        let (group, version) = match gv.split('/').collect::<Vec<_>>().as_slice() {
+            ["api", v] => (String::new(), v.to_string()),
+            ["apis", g, v] => (g.to_string(), v.to_string()),
+            _ => return Err(ApiError::no_route()),
+        };
+        if !snapshot.groups().iter().any(|(g, vs)| *g == group && vs.contains(&version)) {
+            return Err(ApiError::no_route());
+        }
+        return Ok(object_response(StatusCode::OK, Output::Json, &openapi::group_version(&snapshot, &group, &version)));
+    }
+    let offers = Offers { table: false, discovery: path == "/api" || path == "/apis" };
+    let output = negotiate::negotiate(accept, offers)?;
+    let doc = match (path, output) {
+        ("/api", Output::Discovery(v)) => discovery::aggregated(&snapshot, true, v),
+        ("/apis", Output::Discovery(v)) => discovery::aggregated(&snapshot, false, v),
+        ("/api", _) => discovery::api_versions(&state.server_address),
+        ("/apis", _) => discovery::api_groups(&snapshot),
+        _ => {
+            let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+            match parts.as_slice() {
+                ["api", version] => discovery::resource_list(&snapshot, "", version),
+                ["apis", group] => discovery::api_group(&snapshot, group),
+                ["apis", group, version] => discovery::resource_list(&snapshot, group, version),
+                _ => None,
+            }
+            .ok_or_else(ApiError::no_route)?
+        }
+    };
+    Ok(object_response(StatusCode::OK, output, &doc))
+}
+
+async fn read_body(req: Request<Incoming>) -> Result<(Option<String>, Bytes)> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).map(str::to_string);
+    if let Some(len) =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|h| h.to_str().ok()).and_then(|s| s.parse::<usize>().ok())
+    {
+        if len > MAX_BODY {
+            return Err(ApiError::too_large(MAX_BODY));
+        }
+    }
+    let body = Limited::new(req.into_body(), MAX_BODY)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                ApiError::too_large(MAX_BODY)
+            } else {
+                ApiError::bad_request(format!("failed to read the request body: {e}"))
+            }
+        })?
+        .to_bytes();
+    Ok((content_type, body))
+}
+
+fn dry_run(query: &HashMap<String, String>) -> Result<bool> {
+    match query.get("dryRun").map(String::as_str) {
+        None | Some("") => Ok(false),
+        Some("All") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!("Invalid dryRun value: {other:?}: valid values are \"All\""))),
+    }
+}
+
+fn list_options(query: &HashMap<String, String>) -> Result<ListOptions> {
+    let limit = match query.get("limit").filter(|l| !l.is_empty()) {
+        Some(l) => l.parse::<i64>().map_err(|_| ApiError::bad_request(format!("invalid limit: {l:?}")))?,
+        None => 0,
+    };
+    Ok(ListOptions {
+        labels: LabelSelector::parse(query.get("labelSelector").map(String::as_str).unwrap_or(""))?,
+        fields: FieldSelector::parse(query.get("fieldSelector").map(String::as_str).unwrap_or(""))?,
+        limit,
+        continue_token: query.get("continue").filter(|c| !c.is_empty()).cloned(),
+        resource_version: query.get("resourceVersion").filter(|c| !c.is_empty()).cloned(),
+        resource_version_match: query.get("resourceVersionMatch").filter(|c| !c.is_empty()).cloned(),
+    })
+}
+
+fn delete_options(query: &HashMap<String, String>, body: &Bytes, content_type: Option<&str>) -> Result<DeleteOptions> {
+    let body: Value = if body.is_empty() { json!({}) } else { negotiate::decode_body(content_type, body)? };
+    let mut opts = DeleteOptions { dry_run: dry_run(query)?, ..Default::default() };
+    if body.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|v| v == "All")) {
+        opts.dry_run = true;
+    }
+    opts.grace_period = match query.get("gracePeriodSeconds") {
+        Some(g) => Some(g.parse().map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds: {g:?}")))?),
+        None => body.get("gracePeriodSeconds").and_then(Value::as_i64),
+    };
+    let policy = query
+        .get("propagationPolicy")
+        .cloned()
+        .or_else(|| body.get("propagationPolicy").and_then(Value::as_str).map(str::to_string));
+    opts.propagation = match policy {
+        Some(p) => Some(Propagation::parse(&p).ok_or_else(|| {
+            ApiError::invalid(
+                "meta.k8s.io",
+                "DeleteOptions",
+                "",
+                vec![crate::error::Cause::not_supported(
+                    "propagationPolicy",
+                    &json!(p),
+                    &["Foreground", "Background", "Orphan", "nil"],
+                )],
+            )
+        })?),
+        None => {
+            let orphan = query
+                .get("orphanDependents")
+                .map(|o| o == "true")
+                .or_else(|| body.get("orphanDependents").and_then(Value::as_bool));
+            orphan.map(|o| if o { Propagation::Orphan } else { Propagation::Background })
+        }
+    };
+    opts.uid = body.pointer("/preconditions/uid").and_then(Value::as_str).map(str::to_string);
+    opts.resource_version = body.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(str::to_string);
+    Ok(opts)
+}
+
+/// Answers an object or list in the negotiated representation (JSON, YAML, Table, metadata).
+fn render(
+    def: &ResourceDef,
+    version: &str,
+    output: Output,
+    status: StatusCode,
+    value: Value,
+    query: &HashMap<String, String>,
+) -> Response<Body> {
+    let is_list =
+        value.get("items").is_some() && value.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"));
+    let is_status = value.get("kind") == Some(&json!("Status"));
+    match output {
+        Output::Table(tv) if !is_status => {
+            let include = IncludeObject::parse(query.get("includeObject").map(String::as_str));
+            let (meta, items) = if is_list {
+                (
+                    value.get("metadata").cloned().unwrap_or_else(|| json!({})),
+                    value.get("items").and_then(Value::as_array).cloned().unwrap_or_default(),
+                )
+            } else {
+                (
+                    json!({"resourceVersion": value.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null)}),
+                    vec![value],
+                )
+            };
+            object_response(status, output, &table::to_table(def, version, tv, meta, &items, include, true))
+        }
+        Output::PartialMetadata(_) if !is_status => {
+            if is_list {
+                let meta = value.get("metadata").cloned().unwrap_or_else(|| json!({}));
+                let items = value.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+                object_response(status, output, &table::partial_list(meta, &items))
+            } else {
+                object_response(status, output, &table::partial(&value))
+            }
+        }
+        Output::Yaml => object_response(status, Output::Yaml, &value),
+        _ => object_response(status, Output::Json, &value),
+    }
+}
+
+async fn resource(
+    state: &Arc<State>,
+    user: &User,
+    info: &RequestInfo,
+    query: &HashMap<String, String>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>> {
+    let snapshot = state.store.resources.snapshot();
+    let def = snapshot.lookup(&info.group, &info.version, &info.resource).cloned().ok_or_else(ApiError::no_route)?;
+    if !info.subresource.is_empty() && !def.has_subresource(&info.subresource) {
+        return Err(ApiError::no_route());
+    }
+    if def.namespaced && info.namespace.is_empty() && !info.name.is_empty() {
+        return Err(ApiError::no_route());
+    }
+    let verb = info.verb.as_str();
+    let sub_verbs = def.subresources.iter().find(|s| s.name == info.subresource).map(|s| s.verbs.clone());
+    let allowed = match &sub_verbs {
+        Some(verbs) => verbs.iter().any(|v| v == verb),
+        None => def.supports(verb),
+    };
+    if !allowed {
+        return Err(ApiError::method_not_supported(&def.group, &def.resource, verb));
+    }
+    let accept = req.headers().get(header::ACCEPT).and_then(|h| h.to_str().ok()).map(str::to_string);
+    let output = negotiate::negotiate(accept.as_deref(), Offers { table: true, discovery: false })?;
+    let store = &state.store;
+    let version = info.version.as_str();
+    let ns = if def.namespaced { info.namespace.as_str() } else { "" };
+    let ns_filter = (!ns.is_empty()).then_some(ns);
+    let write = WriteOptions { dry_run: dry_run(query)? };
+    let sub = (!info.subresource.is_empty()).then_some(info.subresource.as_str());
+    let _ = user;
+    match (verb, sub) {
+        ("get", None | Some("status")) => {
+            let obj = store.get(&def, version, ns, &info.name).await?;
+            Ok(render(&def, version, output, StatusCode::OK, obj, query))
+        }
+        ("get", Some("scale")) => Ok(object_response(
+            StatusCode::OK,
+            Output::Json,
+            &subresources::get_scale(store, &def, version, ns, &info.name).await?,
+        )),
+        ("list", None) => {
+            let list = store.list(&def, version, ns_filter, &list_options(query)?).await?;
+            Ok(render(&def, version, output, StatusCode::OK, list, query))
+        }
+        ("watch", None) => watch_response(state, def, version, ns_filter, query, output).await,
+        ("create", None) => {
+            let (ct, body) = read_body(req).await?;
+            let obj = negotiate::decode_body(ct.as_deref(), &body)?;
+            let created = if def.group.is_empty() && def.resource == "bindings" {
+                subresources::bind(store, ns, &obj, &write).await?
+            } else if !def.is_stored() {
+                subresources::review(&def, user, obj)?
+            } else {
+                store.create(&def, version, ns, obj, &write).await?
+            };
+            Ok(render(&def, version, output, StatusCode::CREATED, created, query))
+        }
+        ("create", Some("binding")) => {
+            let (ct, body) = read_body(req).await?;
+            let obj = negotiate::decode_body(ct.as_deref(), &body)?;
+            if crate::registry::meta::meta_str(&obj, "name") != info.name {
+                return Err(ApiError::bad_request("name in URL does not match name in Binding object"));
+            }
+            Ok(object_response(StatusCode::CREATED, Output::Json, &subresources::bind(store, ns, &obj, &write).await?))
+        }
+        ("create", Some("eviction")) => {
+            let d = DeleteOptions { dry_run: write.dry_run, ..Default::default() };
+            store.delete(&def, version, ns, &info.name, &d).await?;
+            let status =
+                json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201});
+            Ok(object_response(StatusCode::CREATED, Output::Json, &status))
+        }
+        ("update", None | Some("status")) => {
+            let (ct, body) = read_body(req).await?;
+            let obj = negotiate::decode_body(ct.as_deref(), &body)?;
+            let updated = store.update(&def, version, ns, &info.name, obj, sub, &write).await?;
+            Ok(render(&def, version, output, StatusCode::OK, updated, query))
+        }
+        ("update", Some("finalize")) => {
+            let (ct, body) = read_body(req).await?;
+            let obj = negotiate::decode_body(ct.as_deref(), &body)?;
+            Ok(object_response(
+                StatusCode::OK,
+                Output::Json,
+                &subresources::finalize_namespace(store, &def, &info.name, &obj, &write).await?,
+            ))
+        }
+        ("update", Some("scale")) => {
+            let (ct, body) = read_body(req).await?;
+            let obj = negotiate::decode_body(ct.as_deref(), &body)?;
+            Ok(object_response(
+                StatusCode::OK,
+                Output::Json,
+                &subresources::update_scale(store, &def, version, ns, &info.name, &obj, &write).await?,
+            ))
+        }
+        ("patch", None | Some("status") | Some("scale")) => {
+            let ct = req.headers().get(header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
+            let patch_type = PatchType::from_content_type(&ct)
+                .ok_or_else(|| ApiError::unsupported_media_type(&crate::patch::accepted(&def)))?;
+            if patch_type == PatchType::Strategic && def.crd.is_some() {
+                return Err(ApiError::unsupported_media_type(&crate::patch::accepted(&def)));
+            }
+            let (_, body) = read_body(req).await?;
+            let patch = if patch_type == PatchType::Apply {
+                negotiate::decode_body(Some("application/yaml"), &body)?
+            } else {
+                serde_json::from_slice(&body).map_err(|e| {
+                    ApiError::bad_request(format!("the body of the request could not be decoded as JSON: {e}"))
+                })?
+            };
+            let patched = if sub == Some("scale") {
+                subresources::patch_scale(store, &def, version, ns, &info.name, patch_type, &patch, &write).await?
+            } else {
+                store.patch(&def, version, ns, &info.name, patch_type, &patch, sub, &write).await?
+            };
+            Ok(render(&def, version, output, StatusCode::OK, patched, query))
+        }
+        ("delete", None) => {
+            let (ct, body) = read_body(req).await?;
+            let opts = delete_options(query, &body, ct.as_deref())?;
+            let out = store.delete(&def, version, ns, &info.name, &opts).await?;
+            Ok(render(&def, version, output, StatusCode::OK, out, query))
+        }
+        ("deletecollection", None) => {
+            let (ct, body) = read_body(req).await?;
+            let opts = delete_options(query, &body, ct.as_deref())?;
+            let out = store.delete_collection(&def, version, ns_filter, &list_options(query)?, &opts).await?;
+            Ok(render(&def, version, output, StatusCode::OK, out, query))
+        }
+        ("list", Some(_)) | ("get", Some(_)) | ("create", Some(_)) | ("update", Some(_)) => {
+            Err(ApiError::method_not_supported(&def.group, &format!("{}/{}", def.resource, info.subresource), verb))
+        }
+        _ => Err(ApiError::method_not_supported(&def.group, &def.resource, verb)),
+    }
+}
+
+/// Streams watch events as JSON lines (chunked on HTTP/1.1, DATA frames on HTTP/2).
+async fn watch_response(
+    state: &Arc<State>,
+    def: Arc<ResourceDef>,
+    version: &str,
+    namespace: Option<&str>,
+    query: &HashMap<String, String>,
+    output: Output,
+) -> Result<Response<Body>> {
+    let timeout = match query.get("timeoutSeconds").filter(|t| !t.is_empty()) {
+        Some(t) => {
+            Duration::from_secs(t.parse().map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds: {t:?}")))?)
+        }
+        None => {
+            // kube spreads watch lengths between the minimum and twice it.
+            let min = state.min_request_timeout;
+            Duration::from_secs(min + rand::random::<u64>() % min.max(1))
+        }
+    };
+    let opts = watch::WatchOptions {
+        list: list_options(query)?,
+        allow_bookmarks: matches!(query.get("allowWatchBookmarks").map(String::as_str), Some("true" | "1")),
+        send_initial_events: query.get("sendInitialEvents").map(|s| s == "true"),
+        timeout,
+        bookmark_every: Duration::from_secs(30),
+    };
+    let rx = watch::start(state.store.clone(), def.clone(), version.to_string(), namespace.map(str::to_string), opts)
+        .await?;
+    let mut shutdown = state.shutdown.clone();
+    let version = version.to_string();
+    let include = IncludeObject::parse(query.get("includeObject").map(String::as_str));
+    let mut first = true;
+    let events = tokio_stream::wrappers::ReceiverStream::new(rx)
+        .take_until(async move {
+            let _ = shutdown.wait_for(|down| *down).await;
+        })
+        .map(move |ev| {
+            let object = match output {
+                Output::Table(tv) if ev.kind != "ERROR" && ev.kind != "BOOKMARK" => {
+                    let meta = json!({"resourceVersion": ev.object.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null)});
+                    let t = table::to_table(&def, &version, tv, meta, std::slice::from_ref(&ev.object), include, first);
+                    first = false;
+                    t
+                }
+                Output::PartialMetadata(_) if ev.kind != "ERROR" => table::partial(&ev.object),
+                _ => ev.object,
+            };
+            let mut line = serde_json::to_vec(&json!({"type": ev.kind, "object": object})).unwrap_or_default();
+            line.push(b'\n');
+            Ok::<_, Infallible>(Frame::data(Bytes::from(line)))
+        });
+    let mut resp = Response::new(BodyExt::boxed(StreamBody::new(events)));
+    let ct = match output {
+        Output::Table(_) | Output::PartialMetadata(_) => negotiate::content_type(output),
+        _ => "application/json".to_string(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&ct) {
+        resp.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_decoding() {
+        let q = parse_query(Some("labelSelector=app%3Dweb%2Ctier+in+(a)&limit=5&x"));
+        assert_eq!(q["labelSelector"], "app=web,tier in (a)");
+        assert_eq!(q["limit"], "5");
+        assert_eq!(q["x"], "");
+        assert_eq!(decode("%zz%4"), "%zz%4");
+    }
+}

@@ -1,0 +1,14 @@
+//! The HTTP layer: TLS listener, request parsing, authentication, authorization,
+//! negotiation, discovery, metrics and the resource handlers.
+
+pub mod authn;
+pub mod authz;
+pub mod discovery;
+pub mod handler;
+pub mod metrics;
+pub mod negotiate;
+pub mod openapi;
+pub mod request_info;
+pub mod server;
+pub mod table;
+pub mod tls;

@@ -1,0 +1,285 @@
+//! The controllers that live inside the server: garbage collection of `ownerReferences`
+//! (background, foreground, orphan), namespace deletion, and removal of a deleted CRD's
+//! objects. One etcd watch over the whole prefix keeps an owner index; level-triggered work
+//! runs after changes and on a short tick, so a restart converges from current state.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tracing::{debug, warn};
+
+use crate::error::ApiError;
+use crate::kinds::crd::CLEANUP_FINALIZER;
+use crate::kinds::strategy::Propagation;
+use crate::registry::meta::{self, meta_str};
+use crate::registry::resources::ResourceDef;
+use crate::registry::store::{DeleteOptions, ListOptions, Store, WriteOptions};
+use crate::storage::{EventKind, Kv};
+
+/// What the index keeps of each object.
+#[derive(Debug, Clone)]
+struct Entry {
+    uid: String,
+    owners: Vec<String>,
+    deleting: bool,
+    finalizers: Vec<String>,
+}
+
+/// Objects by key, keys by uid, and dependents by owner uid.
+#[derive(Default)]
+struct Index {
+    entries: HashMap<String, Entry>,
+    by_uid: HashMap<String, String>,
+    dependents: HashMap<String, HashSet<String>>,
+}
+
+impl Index {
+    fn put(&mut self, kv: &Kv) {
+        let Ok(obj) = serde_json::from_slice::<Value>(&kv.value) else { return };
+        let uid = meta_str(&obj, "uid").to_string();
+        if uid.is_empty() {
+            return;
+        }
+        self.remove(&kv.key);
+        let owners: Vec<String> = obj
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .map(|refs| refs.iter().filter_map(|r| r.get("uid").and_then(Value::as_str).map(str::to_string)).collect())
+            .unwrap_or_default();
+        for o in &owners {
+            self.dependents.entry(o.clone()).or_default().insert(kv.key.clone());
+        }
+        self.by_uid.insert(uid.clone(), kv.key.clone());
+        self.entries.insert(
+            kv.key.clone(),
+            Entry { uid, owners, deleting: meta::is_deleting(&obj), finalizers: meta::finalizers(&obj) },
+        );
+    }
+
+    fn remove(&mut self, key: &str) -> Option<Entry> {
+        let entry = self.entries.remove(key)?;
+        self.by_uid.remove(&entry.uid);
+        for o in &entry.owners {
+            if let Some(set) = self.dependents.get_mut(o) {
+                set.remove(key);
+                if set.is_empty() {
+                    self.dependents.remove(o);
+                }
+            }
+        }
+        Some(entry)
+    }
+
+    fn dependents_of(&self, uid: &str) -> Vec<String> {
+        self.dependents.get(uid).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+    }
+}
+
+/// Runs until `shutdown` flips; restarts its watch after errors.
+pub async fn run(store: Arc<Store>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            result = watch_loop(&store) => {
+                if let Err(e) = result {
+                    warn!(error = %e, "in-server controllers lost their watch; restarting");
+                }
+            }
+            _ = shutdown.wait_for(|d| *d) => return,
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
+    let root = store.root_prefix();
+    let page = store.storage.list(&root, "", 0, 0).await?;
+    let mut index = Index::default();
+    for kv in &page.kvs {
+        index.put(kv);
+    }
+    let mut stream = store.storage.watch(&root, page.revision + 1).await?;
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tokio::select! {
+            next = stream.next() => {
+                let Some(events) = next? else { return Ok(()) };
+                let mut gone = Vec::new();
+                for ev in events {
+                    match ev.kind {
+                        EventKind::Put => index.put(&ev.kv),
+                        EventKind::Delete => {
+                            if let Some(entry) = index.remove(&ev.kv.key) {
+                                gone.push(entry.uid);
+                            }
+                        }
+                    }
+                }
+                for uid in gone {
+                    collect_dependents(store, &index, &uid).await;
+                }
+                finalize(store, &index).await;
+            }
+            _ = tick.tick() => {
+                finalize(store, &index).await;
+                delete_namespaces(store).await;
+            }
+        }
+    }
+}
+
+/// The resource, namespace and name stored under a key.
+fn locate(store: &Store, key: &str) -> Option<(Arc<ResourceDef>, String, String)> {
+    let rest = key.strip_prefix(&store.root_prefix())?;
+    let snapshot = store.resources.snapshot();
+    let def = snapshot
+        .all
+        .iter()
+        .filter(|d| d.is_stored() && rest.starts_with(&format!("{}/", d.key_prefix)))
+        .max_by_key(|d| d.key_prefix.len())?
+        .clone();
+    let tail = &rest[def.key_prefix.len() + 1..];
+    let (ns, name) = if def.namespaced { tail.split_once('/')? } else { ("", tail) };
+    Some((def, ns.to_string(), name.to_string()))
+}
+
+async fn delete_key(store: &Store, key: &str, propagation: Propagation) {
+    let Some((def, ns, name)) = locate(store, key) else { return };
+    let opts = DeleteOptions { propagation: Some(propagation), ..Default::default() };
+    match store.delete(&def, def.storage_version(), &ns, &name, &opts).await {
+        Ok(_) => debug!(%key, "garbage collected"),
+        Err(e) if e.code == http::StatusCode::NOT_FOUND => {}
+        Err(e) => warn!(%key, error = %e, "garbage collection failed"),
+    }
+}
+
+/// After an owner is gone: dependents with no remaining owner are deleted.
+async fn collect_dependents(store: &Store, index: &Index, owner_uid: &str) {
+    for key in index.dependents_of(owner_uid) {
+        let Some(entry) = index.entries.get(&key) else { continue };
+        if entry.deleting {
+            continue;
+        }
+        if entry.owners.iter().all(|o| !index.by_uid.contains_key(o)) {
+            delete_key(store, &key, Propagation::Background).await;
+        }
+    }
+}
+
+/// Edits an object by key with a function; conflicts are left for the next round.
+async fn edit(store: &Store, key: &str, f: impl FnOnce(&mut Value)) {
+    let Some((def, ns, name)) = locate(store, key) else { return };
+    let version = def.storage_version().to_string();
+    let Ok(mut obj) = store.get(&def, &version, &ns, &name).await else { return };
+    f(&mut obj);
+    let subresource = None;
+    if let Err(e) = store.update(&def, &version, &ns, &name, obj, subresource, &WriteOptions::default()).await {
+        debug!(%key, error = %e, "edit deferred");
+    }
+}
+
+fn drop_finalizer(obj: &mut Value, finalizer: &str) {
+    let rest: Vec<String> = meta::finalizers(obj).into_iter().filter(|f| f != finalizer).collect();
+    meta::metadata_mut(obj).insert("finalizers".into(), json!(rest));
+}
+
+/// Level-triggered handling of the orphan, foregroundDeletion and CRD cleanup finalizers.
+async fn finalize(store: &Store, index: &Index) {
+    let pending: Vec<(String, Entry)> = index
+        .entries
+        .iter()
+        .filter(|(_, e)| e.deleting && !e.finalizers.is_empty())
+        .map(|(k, e)| (k.clone(), e.clone()))
+        .collect();
+    for (key, entry) in pending {
+        let dependents = index.dependents_of(&entry.uid);
+        if entry.finalizers.iter().any(|f| f == "orphan") {
+            for dep in &dependents {
+                let uid = entry.uid.clone();
+                edit(store, dep, move |obj| {
+                    if let Some(refs) = obj.pointer_mut("/metadata/ownerReferences").and_then(Value::as_array_mut) {
+                        refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(uid.as_str()));
+                    }
+                })
+                .await;
+            }
+            if dependents.is_empty() {
+                edit(store, &key, |obj| drop_finalizer(obj, "orphan")).await;
+            }
+        }
+        if entry.finalizers.iter().any(|f| f == "foregroundDeletion") {
+            if dependents.is_empty() {
+                edit(store, &key, |obj| drop_finalizer(obj, "foregroundDeletion")).await;
+            } else {
+                for dep in &dependents {
+                    if index.entries.get(dep).is_some_and(|d| !d.deleting) {
+                        delete_key(store, dep, Propagation::Foreground).await;
+                    }
+                }
+            }
+        }
+        if entry.finalizers.iter().any(|f| f == CLEANUP_FINALIZER) {
+            cleanup_crd(store, &key).await;
+        }
+    }
+}
+
+/// Deletes every object of a CRD being deleted, then lets the CRD go.
+async fn cleanup_crd(store: &Store, key: &str) {
+    let Some((def, _, name)) = locate(store, key) else { return };
+    let Ok(crd) = store.get(&def, "v1", "", &name).await else { return };
+    let group = crd.pointer("/spec/group").and_then(Value::as_str).unwrap_or("");
+    let plural = crd.pointer("/spec/names/plural").and_then(Value::as_str).unwrap_or("");
+    let snapshot = store.resources.snapshot();
+    let custom = snapshot.all.iter().find(|d| d.crd.is_some() && d.group == group && d.resource == plural).cloned();
+    if let Some(custom) = custom {
+        let version = custom.storage_version().to_string();
+        let opts = DeleteOptions { propagation: Some(Propagation::Background), ..Default::default() };
+        if let Err(e) = store.delete_collection(&custom, &version, None, &ListOptions::default(), &opts).await {
+            warn!(crd = %name, error = %e, "failed to delete custom objects");
+            return;
+        }
+        match store.storage.list(&store.collection_key(&custom, None), "", 0, 1).await {
+            Ok(page) if page.kvs.is_empty() => {}
+            _ => return,
+        }
+    }
+    edit(store, key, |obj| drop_finalizer(obj, CLEANUP_FINALIZER)).await;
+}
+
+/// Empties terminating namespaces, then removes them (kube's namespace controller).
+async fn delete_namespaces(store: &Store) {
+    let snapshot = store.resources.snapshot();
+    let Some(ns_def) = snapshot.lookup("", "v1", "namespaces").cloned() else { return };
+    let Ok((namespaces, _, _, _)) = store.list_items(&ns_def, "v1", None, &ListOptions::default()).await else {
+        return;
+    };
+    for ns in namespaces.into_iter().filter(meta::is_deleting) {
+        let name = meta_str(&ns, "name").to_string();
+        let mut remaining = 0usize;
+        for def in snapshot.all.iter().filter(|d| d.namespaced && d.is_stored()) {
+            let version = def.storage_version().to_string();
+            let opts = DeleteOptions { propagation: Some(Propagation::Background), ..Default::default() };
+            let _ = store.delete_collection(def, &version, Some(&name), &ListOptions::default(), &opts).await;
+            if let Ok(page) = store.storage.list(&store.collection_key(def, Some(&name)), "", 0, 1).await {
+                remaining += page.kvs.len();
+            }
+        }
+        if remaining > 0 {
+            continue;
+        }
+        let finalizers: Vec<Value> = ns
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .map(|f| f.iter().filter(|x| x.as_str() != Some("kubernetes")).cloned().collect())
+            .unwrap_or_default();
+        let body = json!({"spec": {"finalizers": finalizers}});
+        if let Err(e) =
+            crate::registry::subresources::finalize_namespace(store, &ns_def, &name, &body, &WriteOptions::default())
+                .await
+        {
+            debug!(namespace = %name, error = %e, "namespace finalize deferred");
+        }
+    }
+}

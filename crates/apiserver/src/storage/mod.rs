@@ -1,0 +1,7 @@
+//! Storage of objects in etcd, laid out as kube-apiserver lays them out:
+//! `<prefix>/<resource>/<namespace>/<name>`, values JSON. The resourceVersion of an object is
+//! the etcd mod revision of its key.
+
+mod etcd;
+
+pub use etcd::{Event, EventKind, Kv, ListPage, Storage, StorageError, WatchStream};
