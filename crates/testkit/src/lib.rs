@@ -243,3 +243,33 @@ pub async fn client_from(path: &Path) -> Result<kube::Client> {
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default()).await?;
     Ok(kube::Client::try_from(config)?)
 }
+
+/// Opens a watch (or any streaming GET) and yields each JSON line as it arrives.
+pub async fn watch_lines(
+    client: &kube::Client,
+    path: &str,
+) -> Result<futures::stream::BoxStream<'static, serde_json::Value>> {
+    use futures::StreamExt;
+    let req = http::Request::get(path).body(kube::client::Body::empty())?;
+    let resp = client.send(req).await?;
+    anyhow::ensure!(resp.status().is_success(), "watch answered {}", resp.status());
+    let body = http_body_util::BodyStream::new(resp.into_body());
+    let lines = futures::stream::unfold((body, Vec::<u8>::new()), |(mut body, mut buf)| async move {
+        loop {
+            if let Some(i) = buf.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = buf.drain(..=i).collect();
+                let value = serde_json::from_slice(&line).unwrap_or(serde_json::Value::Null);
+                return Some((value, (body, buf)));
+            }
+            match body.next().await {
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        buf.extend_from_slice(&data);
+                    }
+                }
+                _ => return None,
+            }
+        }
+    });
+    Ok(lines.boxed())
+}

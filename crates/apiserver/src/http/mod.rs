@@ -8,6 +8,7 @@ pub mod handler;
 pub mod metrics;
 pub mod negotiate;
 pub mod openapi;
+pub mod protobuf;
 pub mod request_info;
 pub mod server;
 pub mod table;

@@ -1,6 +1,6 @@
 //! Content negotiation: which representation a client asked for in `Accept` (JSON, YAML,
 //! Table, PartialObjectMetadata, aggregated discovery), and decoding of request bodies
-//! (JSON and YAML; protobuf is refused with 415 so clients fall back to JSON).
+//! (JSON, YAML, and the Kubernetes protobuf that typed clientsets send; answers are JSON).
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -118,7 +118,14 @@ pub fn decode_body(content_type: Option<&str>, body: &Bytes) -> Result<Value, Ap
                 .map_err(|_| ApiError::bad_request("the body of the request is not valid UTF-8"))?;
             yaml_to_json(text)
         }
-        _ => Err(ApiError::unsupported_media_type(&["application/json", "application/yaml"])),
+        "application/vnd.kubernetes.protobuf" => {
+            super::protobuf::decode(body).map_err(|e| ApiError::bad_request(e.to_string()))
+        }
+        _ => Err(ApiError::unsupported_media_type(&[
+            "application/json",
+            "application/yaml",
+            "application/vnd.kubernetes.protobuf",
+        ])),
     }
 }
 
@@ -159,7 +166,7 @@ mod tests {
     }
 
     #[test]
-    fn bodies_in_json_and_yaml_and_protobuf_refused() {
+    fn bodies_in_json_yaml_and_protobuf() {
         let v = decode_body(Some("application/yaml"), &Bytes::from("a: 1\nb: [x]\n")).unwrap();
         assert_eq!(v, serde_json::json!({"a": 1, "b": ["x"]}));
         assert_eq!(decode_body(Some("application/json"), &Bytes::from("{")).unwrap_err().code.as_u16(), 400);

@@ -308,7 +308,9 @@ impl Store {
                 }
                 other => other?,
             };
-            revision = page.revision;
+            if revision == 0 {
+                revision = page.revision;
+            }
             let total_in_range = page.count;
             let mut last_key = None;
             let mut taken = 0i64;

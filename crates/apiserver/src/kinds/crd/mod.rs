@@ -70,13 +70,7 @@ pub fn admit_definition(crd: &mut Value, old: Option<&Value>) -> Result<()> {
     }
     for (i, v) in versions.iter().enumerate() {
         if let Some(sch) = v.pointer("/schema/openAPIV3Schema") {
-            for mut cause in schema::check_structural(sch) {
-                cause.field = format!(
-                    "spec.versions[{i}].schema.openAPIV3Schema{}",
-                    if cause.field.is_empty() { String::new() } else { format!(".{}", cause.field) }
-                );
-                causes.push(cause);
-            }
+            causes.extend(schema::check_structural_at(sch, &format!("spec.versions[{i}].schema.openAPIV3Schema")));
         } else {
             causes.push(Cause::required(format!("spec.versions[{i}].schema.openAPIV3Schema"), "schemas are required"));
         }
@@ -234,8 +228,9 @@ pub fn admit_custom(def: &ResourceDef, version: &str, obj: &mut Value, _old: Opt
     let name = meta_str(obj, "name").to_string();
     let mut causes = validate_name(&name, meta_str(obj, "generateName"));
     if let Some(sch) = def.crd_version(version).and_then(|v| v.schema.as_ref()) {
-        defaulting::default(sch, obj);
+        // kube's order: prune unknown fields, then default, then validate.
         pruning::prune(sch, obj);
+        defaulting::default(sch, obj);
         causes.extend(schema::validate(sch, obj));
     }
     if causes.is_empty() {

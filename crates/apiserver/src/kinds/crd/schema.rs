@@ -1494,7 +1494,7 @@ mod formats {
             sum += (i as u32 + 1) * u32::from(c - b'0');
         }
         sum += if b[9] == b'X' { 100 } else { 10 * u32::from(b[9] - b'0') };
-        sum % 11 == 0
+        sum.checked_rem(11) == Some(0)
     }
 
     fn is_isbn13(s: &str) -> bool {
