@@ -111,7 +111,13 @@ impl ApiError {
 
     /// 422 `Pod "x" is invalid: spec.containers: Required value`.
     pub fn invalid(group: &str, kind: &str, name: &str, causes: Vec<Cause>) -> Self {
-        let lines: Vec<String> = causes.iter().map(Cause::to_line).collect();
+        // The message lists each distinct problem once, as kube's error aggregate does.
+        let mut lines: Vec<String> = Vec::new();
+        for line in causes.iter().map(Cause::to_line) {
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
         let aggregate = if lines.len() == 1 { lines[0].clone() } else { format!("[{}]", lines.join(", ")) };
         let qualified_kind = qualified(group, kind);
         let mut err = Self::new(

@@ -179,6 +179,15 @@ impl Cluster {
         client_from(&self.kubeconfig_for(user, groups)?).await
     }
 
+    /// A kube client as the admin that does not retry 429/503/504, so tests see every answer.
+    pub async fn raw_client(&self) -> Result<kube::Client> {
+        let kubeconfig = kube::config::Kubeconfig::read_from(self.kubeconfig())?;
+        let mut config =
+            kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default()).await?;
+        config.default_retry = false;
+        Ok(kube::Client::try_from(config)?)
+    }
+
     /// A raw request as the admin: answers status, content type and body.
     pub async fn raw(
         &self,
@@ -188,7 +197,7 @@ impl Cluster {
         body: impl Into<Bytes>,
     ) -> Result<Response> {
         raw(
-            &self.client().await?,
+            &self.raw_client().await?,
             method,
             path,
             &[("Content-Type", content_type.unwrap_or("application/json"))],

@@ -172,7 +172,8 @@ mod tests {
         assert_eq!(decode_body(Some("application/json"), &Bytes::from("{")).unwrap_err().code.as_u16(), 400);
         assert_eq!(
             decode_body(Some("application/vnd.kubernetes.protobuf"), &Bytes::from("x")).unwrap_err().code.as_u16(),
-            415
+            400
         );
+        assert_eq!(decode_body(Some("text/plain"), &Bytes::from("x")).unwrap_err().code.as_u16(), 415);
     }
 }

@@ -59,13 +59,14 @@ impl RequestInfo {
             i += 1;
         }
         let rest: Vec<&str> = parts[i..].to_vec();
-        // namespaces/<ns>/<resource>... unless it is the namespaces resource itself.
-        let rest = if rest.first() == Some(&"namespaces") && rest.len() >= 3 {
-            info.namespace = rest[1].to_string();
-            rest[2..].to_vec()
-        } else {
-            rest
-        };
+        // namespaces/<ns>/<resource>... unless it is a namespace's own subresource.
+        let rest =
+            if rest.first() == Some(&"namespaces") && rest.len() >= 3 && !matches!(rest[2], "status" | "finalize") {
+                info.namespace = rest[1].to_string();
+                rest[2..].to_vec()
+            } else {
+                rest
+            };
         if rest.len() >= 2 && rest[0] == "namespaces" {
             // /api/v1/namespaces/<name> and /api/v1/namespaces/<name>/status|finalize.
             info.namespace = rest[1].to_string();

@@ -21,10 +21,10 @@ pub fn admit(def: &ResourceDef, version: &str, obj: &mut Value, old: Option<&Val
     if def.crd.is_some() {
         return crd::admit_custom(def, version, obj, old);
     }
-    if let Some(old) = old {
-        keep_allocated(def, obj, old);
+    match old {
+        None => defaults::prepare_for_create(&def.group, &def.resource, obj),
+        Some(old) => defaults::prepare_for_update(&def.group, &def.resource, obj, old),
     }
-    defaults::apply(&def.group, &def.resource, obj);
     let causes = validation::validate(&def.group, &def.resource, obj, old);
     if !causes.is_empty() {
         return Err(ApiError::invalid(&def.group, &def.kind, meta_str(obj, "name"), causes));
@@ -33,37 +33,6 @@ pub fn admit(def: &ResourceDef, version: &str, obj: &mut Value, old: Option<&Val
         crd::admit_definition(obj, old)?;
     }
     Ok(())
-}
-
-/// A Service update that leaves out its cluster IPs or node ports keeps the allocated ones
-/// (kube's service strategy `patchAllocatedValues`).
-fn keep_allocated(def: &ResourceDef, obj: &mut Value, old: &Value) {
-    if !(def.group.is_empty() && def.resource == "services") {
-        return;
-    }
-    for field in ["clusterIP", "clusterIPs"] {
-        let missing = obj.pointer(&format!("/spec/{field}")).is_none_or(|v| v.is_null() || v == "");
-        if missing {
-            if let Some(v) = old.pointer(&format!("/spec/{field}")) {
-                obj["spec"][field] = v.clone();
-            }
-        }
-    }
-    let old_ports = old.pointer("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default();
-    if let Some(ports) = obj.pointer_mut("/spec/ports").and_then(Value::as_array_mut) {
-        for port in ports.iter_mut() {
-            if port.get("nodePort").is_some() {
-                continue;
-            }
-            let same = old_ports.iter().find(|o| {
-                o.get("port") == port.get("port")
-                    && o.get("protocol").unwrap_or(&Value::Null) == port.get("protocol").unwrap_or(&Value::Null)
-            });
-            if let Some(np) = same.and_then(|o| o.get("nodePort")) {
-                port["nodePort"] = np.clone();
-            }
-        }
-    }
 }
 
 /// Work that follows a successful write: CRDs become served.

@@ -47,25 +47,6 @@ pub fn has_status(def: &ResourceDef) -> bool {
     def.has_subresource("status")
 }
 
-/// Prepares a new object's status as kube's PrepareForCreate does: kinds with a status
-/// subresource start with an empty status, except those whose creator reports status
-/// (nodes, and pods which start Pending via defaulting).
-pub fn prepare_for_create(def: &ResourceDef, obj: &mut Value) {
-    if !has_status(def) {
-        return;
-    }
-    let keep = matches!(
-        (def.group.as_str(), def.resource.as_str()),
-        ("", "nodes") | ("", "persistentvolumes") | ("certificates.k8s.io", _)
-    );
-    if keep {
-        return;
-    }
-    if let Some(map) = obj.as_object_mut() {
-        map.remove("status");
-    }
-}
-
 /// Whether an update of a missing object creates it (kube allows it for a few kinds).
 pub fn allow_create_on_update(def: &ResourceDef) -> bool {
     matches!(

@@ -9,36 +9,26 @@ use tracing::info;
 use crate::error::{ApiError, Result};
 use crate::registry::store::{Store, WriteOptions};
 
-async fn ensure(
+fn def(
     store: &Store,
     group: &str,
     version: &str,
     resource: &str,
-    ns: &str,
-    obj: Value,
-    replace: bool,
-) -> Result<()> {
-    let def = store
+) -> Result<std::sync::Arc<crate::registry::resources::ResourceDef>> {
+    store
         .resources
         .snapshot()
         .lookup(group, version, resource)
         .cloned()
-        .ok_or_else(|| ApiError::internal(format!("{resource} are not served")))?;
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
-    match store.create(&def, version, ns, obj.clone(), &WriteOptions::default()).await {
+        .ok_or_else(|| ApiError::internal(format!("{resource} are not served")))
+}
+
+/// Creates an object through the API unless it exists.
+async fn ensure(store: &Store, group: &str, version: &str, resource: &str, ns: &str, obj: Value) -> Result<()> {
+    let def = def(store, group, version, resource)?;
+    match store.create(&def, version, ns, obj, &WriteOptions::default()).await {
         Ok(_) => Ok(()),
-        Err(e) if e.reason == "AlreadyExists" => {
-            if replace {
-                let mut current = store.get(&def, version, ns, &name).await?;
-                for field in ["subsets", "endpoints", "ports", "addressType"] {
-                    if let Some(v) = obj.get(field) {
-                        current[field] = v.clone();
-                    }
-                }
-                store.update(&def, version, ns, &name, current, None, &WriteOptions::default()).await?;
-            }
-            Ok(())
-        }
+        Err(e) if e.reason == "AlreadyExists" => Ok(()),
         Err(e) => Err(e),
     }
 }
@@ -46,7 +36,7 @@ async fn ensure(
 /// Creates what is missing; the endpoints are rewritten to this server's address.
 pub async fn run(store: &Store, address: IpAddr, port: u16) -> Result<()> {
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        ensure(store, "", "v1", "namespaces", "", json!({"metadata": {"name": ns}}), false).await?;
+        ensure(store, "", "v1", "namespaces", "", json!({"metadata": {"name": ns}})).await?;
     }
     let ip = store.services.first_ip().to_string();
     let service = json!({
@@ -58,19 +48,21 @@ pub async fn run(store: &Store, address: IpAddr, port: u16) -> Result<()> {
             "type": "ClusterIP"
         }
     });
-    ensure(store, "", "v1", "services", "default", service, false).await?;
+    ensure(store, "", "v1", "services", "default", service).await?;
     let endpoints = json!({
         "metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
         "subsets": [{"addresses": [{"ip": address.to_string()}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}]
     });
-    ensure(store, "", "v1", "endpoints", "default", endpoints, true).await?;
+    // kube-apiserver's endpoint reconciler writes these straight to storage (an apiserver on
+    // loopback would fail Endpoints validation), and so do we.
+    store.write_system(&*def(store, "", "v1", "endpoints")?, "default", endpoints).await?;
     let slice = json!({
         "metadata": {"name": "kubernetes", "labels": {"kubernetes.io/service-name": "kubernetes"}},
         "addressType": if address.is_ipv4() { "IPv4" } else { "IPv6" },
         "endpoints": [{"addresses": [address.to_string()], "conditions": {"ready": true}}],
         "ports": [{"name": "https", "port": port, "protocol": "TCP"}]
     });
-    ensure(store, "discovery.k8s.io", "v1", "endpointslices", "default", slice, true).await?;
+    store.write_system(&*def(store, "discovery.k8s.io", "v1", "endpointslices")?, "default", slice).await?;
     info!(%address, port, "bootstrap objects in place");
     Ok(())
 }

@@ -445,7 +445,6 @@ impl Store {
         meta::drop_empty_metadata(&mut obj);
         let name = meta_str(&obj, "name").to_string();
         self.check_namespace(def, namespace, &name).await?;
-        strategy::prepare_for_create(def, &mut obj);
         self.admit(def, version, &mut obj, None)?;
         let name = meta_str(&obj, "name").to_string();
         if opts.dry_run {
@@ -482,6 +481,38 @@ impl Store {
             }
         }
         Err(ApiError::already_exists(&def.group, &def.resource, &name))
+    }
+
+    /// Creates or replaces an object without admission, for objects the server itself owns
+    /// and kube's own reconcilers write straight to storage (the `kubernetes` Endpoints,
+    /// whose loopback address validation would refuse).
+    pub async fn write_system(&self, def: &ResourceDef, namespace: &str, mut obj: Value) -> Result<()> {
+        let name = meta_str(&obj, "name").to_string();
+        let key = self.object_key(def, namespace, &name);
+        for _ in 0..UPDATE_RETRIES {
+            let current = self.storage.get(&key).await?;
+            {
+                let m = meta::metadata_mut(&mut obj);
+                if def.namespaced {
+                    m.insert("namespace".into(), json!(namespace));
+                }
+                let old: Option<Value> = current.as_ref().and_then(|kv| serde_json::from_slice(&kv.value).ok());
+                let keep = |field: &str| old.as_ref().and_then(|o| o.pointer(&format!("/metadata/{field}")).cloned());
+                m.insert("uid".into(), keep("uid").unwrap_or_else(|| json!(uuid::Uuid::new_v4().to_string())));
+                m.insert("creationTimestamp".into(), keep("creationTimestamp").unwrap_or_else(|| json!(meta::now())));
+            }
+            let done = match &current {
+                None => self.storage.create(&key, Self::encode(&obj)).await?.is_ok(),
+                Some(kv) => {
+                    let stored: Value = serde_json::from_slice(&kv.value).unwrap_or_default();
+                    stored == obj || self.storage.update(&key, Self::encode(&obj), kv.mod_revision).await?.is_ok()
+                }
+            };
+            if done {
+                return Ok(());
+            }
+        }
+        Err(ApiError::modified(&def.group, &def.resource, &name))
     }
 
     /// UPDATE (PUT) of the main resource or its `status`.

@@ -224,8 +224,15 @@ pub fn register(resources: &Resources, crd: &Value) {
 
 /// Defaulting, pruning and validation of a custom object through its version's schema
 /// (kube's order: default, prune, validate).
-pub fn admit_custom(def: &ResourceDef, version: &str, obj: &mut Value, _old: Option<&Value>) -> Result<()> {
+pub fn admit_custom(def: &ResourceDef, version: &str, obj: &mut Value, old: Option<&Value>) -> Result<()> {
     let name = meta_str(obj, "name").to_string();
+    let has_status = def.crd_version(version).is_some_and(|v| v.status);
+    if old.is_none() && has_status {
+        // With a status subresource, status is not set on create (kube's CR strategy).
+        if let Some(m) = obj.as_object_mut() {
+            m.remove("status");
+        }
+    }
     let mut causes = validate_name(&name, meta_str(obj, "generateName"));
     if let Some(sch) = def.crd_version(version).and_then(|v| v.schema.as_ref()) {
         // kube's order: prune unknown fields, then default, then validate.
