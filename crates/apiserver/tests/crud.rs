@@ -1,5 +1,7 @@
 //! Create, get, update, delete and their errors, against real etcd through HTTPS.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use std::time::Duration;
 
 use nestor_testkit::Cluster;

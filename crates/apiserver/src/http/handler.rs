@@ -265,13 +265,8 @@ async fn non_resource(state: &Arc<State>, info: &RequestInfo, req: &Request<Inco
 
 async fn read_body(req: Request<Incoming>) -> Result<(Option<String>, Bytes)> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).map(str::to_string);
-    if let Some(len) =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|h| h.to_str().ok()).and_then(|s| s.parse::<usize>().ok())
-    {
-        if len > MAX_BODY {
-            return Err(ApiError::too_large(MAX_BODY));
-        }
-    }
+    // The body is read up to the limit before answering 413, as kube's MaxBytesReader does:
+    // answering before reading makes HTTP/2 clients see a reset stream instead of the Status.
     let body = Limited::new(req.into_body(), MAX_BODY)
         .collect()
         .await
