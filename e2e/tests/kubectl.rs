@@ -1,0 +1,373 @@
+//! The real kubectl against nestor-apiserver. Expected outputs follow what kubectl prints
+//! against kube-apiserver v1.32: column sets from pkg/printers/internalversion/printers.go,
+//! messages from kubectl's own commands (staging/src/k8s.io/kubectl/pkg/cmd/...), as noted
+//! at each check.
+
+use std::time::Duration;
+
+use nestor_e2e::{header, rows, Kubectl};
+use nestor_testkit::{eventually, Cluster};
+
+const MANIFEST: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop, labels: {app: web}}
+data: {color: blue}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds, namespace: shop}
+stringData: {password: hunter2}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: robot, namespace: shop}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: nginx, image: "nginx:1.24", ports: [{containerPort: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 80}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: once, namespace: shop}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox, command: ["true"]}]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: tick, namespace: shop}
+spec:
+  schedule: "*/5 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: c, image: busybox}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: shop}
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: postgres}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: shop}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: a, image: busybox}]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: shop}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: shop}
+spec:
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+"#;
+
+#[tokio::test]
+async fn discovery_commands_match_kube() {
+    let c = Cluster::start().await.unwrap();
+    let k = Kubectl::new(&c.kubeconfig());
+    // `kubectl api-resources` columns (kubectl/pkg/cmd/apiresources) and well-known rows.
+    let out = k.ok(&["api-resources"]);
+    assert_eq!(header(&out), ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]);
+    for want in [
+        "pods po v1 true Pod",
+        "deployments deploy apps/v1 true Deployment",
+        "horizontalpodautoscalers hpa autoscaling/v2 true HorizontalPodAutoscaler",
+        "customresourcedefinitions crd,crds apiextensions.k8s.io/v1 false CustomResourceDefinition",
+        "networkpolicies netpol networking.k8s.io/v1 true NetworkPolicy",
+        "poddisruptionbudgets pdb policy/v1 true PodDisruptionBudget",
+    ] {
+        assert!(rows(&out).iter().any(|r| r.join(" ") == want), "missing row {want:?} in\n{out}");
+    }
+    let out = k.ok(&["api-versions"]);
+    for gv in ["v1", "apps/v1", "autoscaling/v2", "batch/v1", "apiextensions.k8s.io/v1", "rbac.authorization.k8s.io/v1"]
+    {
+        assert!(out.lines().any(|l| l == gv), "{gv} missing:\n{out}");
+    }
+    // The same answers for older and newer kubectl.
+    for v in ["1.27", "1.33"] {
+        let out = Kubectl::version(&c.kubeconfig(), v).ok(&["get", "namespaces"]);
+        assert_eq!(header(&out), ["NAME", "STATUS", "AGE"], "kubectl {v}");
+        assert!(rows(&out).iter().any(|r| r[0] == "kube-system" && r[1] == "Active"), "kubectl {v}: {out}");
+    }
+}
+
+#[tokio::test]
+async fn create_get_in_every_format() {
+    let c = Cluster::start().await.unwrap();
+    let k = Kubectl::new(&c.kubeconfig());
+    let out = k.ok_stdin(&["create", "-f", "-"], MANIFEST);
+    for line in [
+        "namespace/shop created",
+        "deployment.apps/web created",
+        "service/web created",
+        "cronjob.batch/tick created",
+        "ingress.networking.k8s.io/web created",
+    ] {
+        assert!(out.contains(line), "{line:?} missing:\n{out}");
+    }
+    // Columns as printers.go defines them.
+    let out = k.ok(&["-n", "shop", "get", "deployments"]);
+    assert_eq!(header(&out), ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]);
+    assert_eq!(&rows(&out)[0][..2], ["web", "0/2"]);
+    let out = k.ok(&["-n", "shop", "get", "deployments", "-o", "wide"]);
+    assert_eq!(header(&out), ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]);
+    assert_eq!(&rows(&out)[0][5..], ["nginx", "nginx:1.24", "app=web"]);
+    let out = k.ok(&["-n", "shop", "get", "svc", "web"]);
+    assert_eq!(header(&out), ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]);
+    let row = &rows(&out)[0];
+    assert_eq!((row[1].as_str(), row[3].as_str(), row[4].as_str()), ("ClusterIP", "<none>", "80/TCP"));
+    assert!(row[2].starts_with("10.0.0."), "cluster IP from the default range: {out}");
+    let out = k.ok(&["-n", "shop", "get", "secret", "creds"]);
+    assert_eq!(rows(&out)[0][..3], ["creds", "Opaque", "1"]);
+    let out = k.ok(&["-n", "shop", "get", "cronjob"]);
+    assert_eq!(header(&out)[..3], ["NAME", "SCHEDULE", "TIMEZONE"]);
+    // -o name, json, yaml, jsonpath, custom-columns.
+    assert_eq!(k.ok(&["-n", "shop", "get", "cm", "settings", "-o", "name"]).trim(), "configmap/settings");
+    let json: serde_json::Value =
+        serde_json::from_str(&k.ok(&["-n", "shop", "get", "deploy", "web", "-o", "json"])).unwrap();
+    assert_eq!(json["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%", "defaulted as kube-apiserver does");
+    let yaml = k.ok(&["-n", "shop", "get", "sa", "robot", "-o", "yaml"]);
+    assert!(yaml.contains("kind: ServiceAccount") && yaml.contains("name: robot"), "{yaml}");
+    assert_eq!(k.ok(&["-n", "shop", "get", "cm", "settings", "-o", "jsonpath={.data.color}"]), "blue");
+    let out = k.ok(&["-n", "shop", "get", "deploy", "-o", "custom-columns=N:.metadata.name,R:.spec.replicas"]);
+    assert_eq!(rows(&out), vec![vec!["web".to_string(), "2".to_string()]]);
+    // -A, -l, --field-selector, --chunk-size.
+    let out = k.ok(&["get", "cm", "-A", "-l", "app=web"]);
+    assert_eq!(header(&out), ["NAMESPACE", "NAME", "DATA", "AGE"]);
+    assert_eq!(rows(&out).len(), 1);
+    let out = k.ok(&["get", "namespaces", "--field-selector", "metadata.name=shop", "-o", "name"]);
+    assert_eq!(out.trim(), "namespace/shop");
+    let out = k.ok(&["get", "namespaces", "--chunk-size=1", "-o", "name"]);
+    assert_eq!(out.lines().count(), 5, "{out}");
+    // `get all` lists the "all" category.
+    let out = k.ok(&["-n", "shop", "get", "all", "-o", "name"]);
+    for name in [
+        "service/web",
+        "deployment.apps/web",
+        "statefulset.apps/db",
+        "daemonset.apps/agent",
+        "job.batch/once",
+        "cronjob.batch/tick",
+    ] {
+        assert!(out.lines().any(|l| l == name), "{name} missing:\n{out}");
+    }
+}
+
+#[tokio::test]
+async fn imperative_commands_and_patches() {
+    let c = Cluster::start().await.unwrap();
+    let k = Kubectl::new(&c.kubeconfig());
+    // These go through client-go's typed clients, which send protobuf bodies.
+    assert_eq!(k.ok(&["create", "namespace", "team"]).trim(), "namespace/team created");
+    assert_eq!(
+        k.ok(&["-n", "team", "create", "configmap", "cfg", "--from-literal=a=1"]).trim(),
+        "configmap/cfg created"
+    );
+    assert_eq!(
+        k.ok(&["-n", "team", "create", "secret", "generic", "s", "--from-literal=k=v"]).trim(),
+        "secret/s created"
+    );
+    assert_eq!(k.ok(&["-n", "team", "create", "serviceaccount", "bot"]).trim(), "serviceaccount/bot created");
+    assert_eq!(
+        k.ok(&["-n", "team", "create", "deployment", "web", "--image=nginx:1.24", "--replicas=2"]).trim(),
+        "deployment.apps/web created"
+    );
+    assert_eq!(k.ok(&["-n", "team", "create", "job", "j", "--image=busybox"]).trim(), "job.batch/j created");
+    assert_eq!(k.ok(&["-n", "team", "run", "p", "--image=busybox", "--labels=app=p"]).trim(), "pod/p created");
+    assert_eq!(k.ok(&["-n", "team", "get", "secret", "s", "-o", "jsonpath={.data.k}"]), "dg==");
+    let out = k.ok(&["-n", "team", "get", "pod", "p"]);
+    assert_eq!(header(&out), ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
+    assert_eq!(rows(&out)[0][..4], ["p", "0/1", "Pending", "0"]);
+
+    assert_eq!(k.ok(&["-n", "team", "label", "pod", "p", "tier=front"]).trim(), "pod/p labeled");
+    assert_eq!(k.ok(&["-n", "team", "annotate", "pod", "p", "note=hi"]).trim(), "pod/p annotated");
+    assert_eq!(
+        k.ok(&["-n", "team", "get", "pod", "p", "-o", "jsonpath={.metadata.labels.tier}/{.metadata.annotations.note}"]),
+        "front/hi"
+    );
+    assert_eq!(k.ok(&["-n", "team", "label", "pod", "p", "tier-"]).trim(), "pod/p unlabeled");
+
+    let path = |p: &str| k.ok(&["-n", "team", "get", "deploy", "web", "-o", &format!("jsonpath={p}")]);
+    k.ok(&["-n", "team", "patch", "deploy", "web", "-p", r#"{"spec":{"replicas":3}}"#]);
+    assert_eq!(path("{.spec.replicas}"), "3");
+    k.ok(&["-n", "team", "patch", "deploy", "web", "--type=merge", "-p", r#"{"metadata":{"labels":{"x":"y"}}}"#]);
+    assert_eq!(path("{.metadata.labels.x}"), "y");
+    k.ok(&[
+        "-n",
+        "team",
+        "patch",
+        "deploy",
+        "web",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/spec/replicas","value":4}]"#,
+    ]);
+    assert_eq!(path("{.spec.replicas}"), "4");
+    k.ok(&[
+        "-n",
+        "team",
+        "patch",
+        "deploy",
+        "web",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"replicas":4}}"#,
+    ]);
+    assert_eq!(path("{.status.replicas}"), "4");
+    // "no change" as kubectl reports a patch that changes nothing.
+    let out =
+        k.ok(&["-n", "team", "patch", "deploy", "web", "--type=merge", "-p", r#"{"metadata":{"labels":{"x":"y"}}}"#]);
+    assert_eq!(out.trim(), "deployment.apps/web patched (no change)");
+    assert_eq!(k.ok(&["-n", "team", "scale", "deploy", "web", "--replicas=5"]).trim(), "deployment.apps/web scaled");
+    assert_eq!(path("{.spec.replicas}"), "5");
+    assert_eq!(
+        k.ok(&["-n", "team", "set", "image", "deploy/web", "nginx=nginx:1.25"]).trim(),
+        "deployment.apps/web image updated"
+    );
+    assert_eq!(path("{.spec.template.spec.containers[0].image}"), "nginx:1.25");
+    assert_eq!(path("{.metadata.generation}"), "5", "generation moves on spec changes only");
+
+    // An invalid object: kubectl prints kube's 422 message.
+    let err = k.fails(&["-n", "team", "scale", "deploy", "web", "--replicas=-1"]);
+    assert!(err.contains("error"), "{err}");
+    // delete by name and by label; a namespace with its content.
+    assert_eq!(k.ok(&["-n", "team", "delete", "job", "j"]).trim(), r#"job.batch "j" deleted"#);
+    assert_eq!(k.ok(&["-n", "team", "delete", "pod", "-l", "app=p"]).trim(), r#"pod "p" deleted"#);
+    assert_eq!(k.ok(&["delete", "namespace", "team"]).trim(), r#"namespace "team" deleted"#);
+    let err = k.fails(&["get", "namespace", "team"]);
+    assert!(err.contains(r#"namespaces "team" not found"#), "{err}");
+}
+
+#[tokio::test]
+async fn apply_replace_and_watch() {
+    let c = Cluster::start().await.unwrap();
+    let k = Kubectl::new(&c.kubeconfig());
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata: {mode: one}\n";
+    assert_eq!(k.ok_stdin(&["apply", "-f", "-"], cm).trim(), "configmap/app created");
+    // The second apply of the same manifest computes an empty patch (apply.go prints "unchanged").
+    assert_eq!(k.ok_stdin(&["apply", "-f", "-"], cm).trim(), "configmap/app unchanged");
+    let changed = cm.replace("one", "two");
+    assert_eq!(k.ok_stdin(&["apply", "-f", "-"], &changed).trim(), "configmap/app configured");
+    assert_eq!(k.ok(&["get", "cm", "app", "-o", "jsonpath={.data.mode}"]), "two");
+    let replaced = cm.replace("one", "three");
+    assert_eq!(k.ok_stdin(&["replace", "-f", "-"], &replaced).trim(), "configmap/app replaced");
+    assert_eq!(k.ok(&["get", "cm", "app", "-o", "jsonpath={.data.mode}"]), "three");
+
+    // `get -w` prints the table and then each change as a row.
+    let kubeconfig = c.kubeconfig();
+    let watcher =
+        std::thread::spawn(move || Kubectl::new(&kubeconfig).run(&["get", "cm", "-w", "--request-timeout=4s"], None));
+    // Wait until the watch is open (the first table is printed), then change things.
+    eventually(Duration::from_secs(10), "a second configmap to be created", || async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Kubectl::new(&c.kubeconfig()).run(&["create", "cm", "late"], None).success.then_some(())
+    })
+    .await
+    .unwrap();
+    let out = watcher.join().unwrap();
+    let names: Vec<String> = rows(&out.stdout).iter().map(|r| r[0].clone()).collect();
+    assert!(
+        names.contains(&"app".to_string()) && names.contains(&"late".to_string()),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+}
+
+#[tokio::test]
+async fn custom_resources_end_to_end() {
+    let c = Cluster::start().await.unwrap();
+    let k = Kubectl::new(&c.kubeconfig());
+    let crd = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: crontabs.stable.example.com}
+spec:
+  group: stable.example.com
+  scope: Namespaced
+  names: {plural: crontabs, singular: crontab, kind: CronTab, shortNames: [ct]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    additionalPrinterColumns:
+    - {name: Spec, type: string, jsonPath: .spec.cronSpec}
+    - {name: Image, type: string, jsonPath: .spec.image}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              cronSpec: {type: string}
+              image: {type: string}
+"#;
+    k.ok_stdin(&["apply", "-f", "-"], crd);
+    let out = k.ok(&["wait", "--for=condition=established", "crd/crontabs.stable.example.com", "--timeout=20s"]);
+    assert_eq!(out.trim(), "customresourcedefinition.apiextensions.k8s.io/crontabs.stable.example.com condition met");
+    let ct = "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata: {name: my-ct}\nspec: {cronSpec: '* * * * */5', image: my-image}\n";
+    assert_eq!(k.ok_stdin(&["create", "-f", "-"], ct).trim(), "crontab.stable.example.com/my-ct created");
+    let out = k.ok(&["get", "ct"]);
+    assert_eq!(header(&out), ["NAME", "SPEC", "IMAGE"]);
+    assert_eq!(rows(&out)[0], ["my-ct", "*", "*", "*", "*", "*/5", "my-image"]);
+    k.ok(&["patch", "ct", "my-ct", "--type=merge", "-p", r#"{"spec":{"image":"v2"}}"#]);
+    assert_eq!(k.ok(&["get", "crontab", "my-ct", "-o", "jsonpath={.spec.image}"]), "v2");
+    // Strategic merge patch is refused for custom resources, as kube-apiserver refuses it.
+    let err = k.fails(&["patch", "ct", "my-ct", "-p", r#"{"spec":{"image":"v3"}}"#]);
+    assert!(
+        err.contains("UnsupportedMediaType") || err.contains("unknown format") || err.contains("strategic merge patch"),
+        "{err}"
+    );
+    assert_eq!(k.ok(&["delete", "ct", "my-ct"]).trim(), r#"crontab.stable.example.com "my-ct" deleted"#);
+    assert_eq!(
+        k.ok(&["delete", "crd", "crontabs.stable.example.com"]).trim(),
+        r#"customresourcedefinition.apiextensions.k8s.io "crontabs.stable.example.com" deleted"#
+    );
+}
