@@ -135,7 +135,7 @@ impl Cluster {
 
     /// Stops the API server (SIGTERM) and starts it again over the same etcd.
     pub async fn restart_apiserver(&mut self) -> Result<()> {
-        self.apiserver.stop();
+        let _ = self.apiserver.stop();
         self.apiserver = Self::spawn_apiserver(&self.etcd, self.dir.path(), self.port, &self.options).await?;
         Ok(())
     }

@@ -48,19 +48,21 @@ impl Process {
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
 
-    /// Sends SIGTERM and waits up to 10 s, then kills.
-    pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
+    /// Sends SIGTERM and waits up to 10 s, then kills. Answers the exit status when the
+    /// process stopped by itself.
+    pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
         let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
         for _ in 0..200 {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         tracing::warn!(name = %self.name, "did not stop after SIGTERM; killing");
         let _ = child.kill();
         let _ = child.wait();
+        None
     }
 
     /// Kills at once (SIGKILL), as a crash would.
@@ -79,7 +81,7 @@ impl Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
-        self.stop();
+        let _ = self.stop();
     }
 }
 

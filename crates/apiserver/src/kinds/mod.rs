@@ -37,6 +37,10 @@ pub fn admit(def: &ResourceDef, version: &str, obj: &mut Value, old: Option<&Val
 
 /// Work that follows a successful write: CRDs become served.
 pub async fn after_write(store: &Store, def: &ResourceDef, obj: &Value) {
+    if def.group.is_empty() && def.resource == "namespaces" {
+        // Our own writes reach the namespace cache at once, not only through the watch.
+        store.namespaces.set(meta_str(obj, "name"), Some(obj));
+    }
     if def.group == "apiextensions.k8s.io" && def.resource == "customresourcedefinitions" {
         crd::register(&store.resources, obj);
     }
@@ -44,6 +48,9 @@ pub async fn after_write(store: &Store, def: &ResourceDef, obj: &Value) {
 
 /// Work that follows a deletion: CRDs stop being served.
 pub async fn after_delete(store: &Store, def: &ResourceDef, obj: &Value) {
+    if def.group.is_empty() && def.resource == "namespaces" {
+        store.namespaces.set(meta_str(obj, "name"), None);
+    }
     if def.group == "apiextensions.k8s.io" && def.resource == "customresourcedefinitions" {
         store.resources.set_crd(meta_str(obj, "name"), None);
     }

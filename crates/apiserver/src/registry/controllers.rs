@@ -33,6 +33,9 @@ struct Index {
     entries: HashMap<String, Entry>,
     by_uid: HashMap<String, String>,
     dependents: HashMap<String, HashSet<String>>,
+    /// Keys of objects being deleted that still have finalizers: the only ones `finalize`
+    /// looks at, so a change costs nothing per stored object.
+    finalizing: HashSet<String>,
 }
 
 impl Index {
@@ -52,15 +55,17 @@ impl Index {
             self.dependents.entry(o.clone()).or_default().insert(kv.key.clone());
         }
         self.by_uid.insert(uid.clone(), kv.key.clone());
-        self.entries.insert(
-            kv.key.clone(),
-            Entry { uid, owners, deleting: meta::is_deleting(&obj), finalizers: meta::finalizers(&obj) },
-        );
+        let entry = Entry { uid, owners, deleting: meta::is_deleting(&obj), finalizers: meta::finalizers(&obj) };
+        if entry.deleting && !entry.finalizers.is_empty() {
+            self.finalizing.insert(kv.key.clone());
+        }
+        self.entries.insert(kv.key.clone(), entry);
     }
 
     fn remove(&mut self, key: &str) -> Option<Entry> {
         let entry = self.entries.remove(key)?;
         self.by_uid.remove(&entry.uid);
+        self.finalizing.remove(key);
         for o in &entry.owners {
             if let Some(set) = self.dependents.get_mut(o) {
                 set.remove(key);
@@ -96,10 +101,18 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
     let root = store.root_prefix();
     let page = store.storage.list(&root, "", 0, 0).await?;
     let mut index = Index::default();
+    let ns_prefix = format!("{root}namespaces/");
+    let note_namespace = |key: &str, value: Option<&[u8]>| {
+        if let Some(name) = key.strip_prefix(&ns_prefix) {
+            let obj = value.and_then(|v| serde_json::from_slice::<Value>(v).ok());
+            store.namespaces.set(name, obj.as_ref());
+        }
+    };
     for kv in &page.kvs {
         index.put(kv);
+        note_namespace(&kv.key, Some(&kv.value));
     }
-    let mut stream = store.storage.watch(&root, page.revision + 1).await?;
+    let mut stream = store.storage.watch(&root, page.revision + 1, false).await?;
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     loop {
         tokio::select! {
@@ -108,8 +121,12 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
                 let mut gone = Vec::new();
                 for ev in events {
                     match ev.kind {
-                        EventKind::Put => index.put(&ev.kv),
+                        EventKind::Put => {
+                            index.put(&ev.kv);
+                            note_namespace(&ev.kv.key, Some(&ev.kv.value));
+                        }
                         EventKind::Delete => {
+                            note_namespace(&ev.kv.key, None);
                             if let Some(entry) = index.remove(&ev.kv.key) {
                                 gone.push(entry.uid);
                             }
@@ -186,12 +203,8 @@ fn drop_finalizer(obj: &mut Value, finalizer: &str) {
 
 /// Level-triggered handling of the orphan, foregroundDeletion and CRD cleanup finalizers.
 async fn finalize(store: &Store, index: &Index) {
-    let pending: Vec<(String, Entry)> = index
-        .entries
-        .iter()
-        .filter(|(_, e)| e.deleting && !e.finalizers.is_empty())
-        .map(|(k, e)| (k.clone(), e.clone()))
-        .collect();
+    let pending: Vec<(String, Entry)> =
+        index.finalizing.iter().filter_map(|k| Some((k.clone(), index.entries.get(k)?.clone()))).collect();
     for (key, entry) in pending {
         let dependents = index.dependents_of(&entry.uid);
         if entry.finalizers.iter().any(|f| f == "orphan") {

@@ -112,6 +112,33 @@ pub struct Store {
     pub services: Allocator,
     /// Woken after deletes so the garbage collector and namespace controller look again.
     pub changed: Arc<Notify>,
+    /// Namespaces and whether they are terminating, kept by the in-server watch.
+    pub namespaces: NamespaceCache,
+}
+
+/// Whether a namespace object is being deleted.
+pub fn namespace_terminating(ns: &Value) -> bool {
+    meta::is_deleting(ns) || ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
+}
+
+/// Known namespaces and whether each is terminating.
+#[derive(Default)]
+pub struct NamespaceCache(std::sync::RwLock<std::collections::HashMap<String, bool>>);
+
+impl NamespaceCache {
+    pub fn get(&self, name: &str) -> Option<bool> {
+        self.0.read().ok()?.get(name).copied()
+    }
+
+    /// Records a namespace's state (None: it is gone).
+    pub fn set(&self, name: &str, state: Option<&Value>) {
+        if let Ok(mut map) = self.0.write() {
+            match state {
+                Some(ns) => map.insert(name.to_string(), namespace_terminating(ns)),
+                None => map.remove(name),
+            };
+        }
+    }
 }
 
 impl Store {
@@ -122,6 +149,7 @@ impl Store {
             resources,
             services,
             changed: Arc::new(Notify::new()),
+            namespaces: NamespaceCache::default(),
         }
     }
 
@@ -167,7 +195,8 @@ impl Store {
         Ok(obj)
     }
 
-    fn encode(obj: &Value) -> Vec<u8> {
+    /// The bytes stored in etcd for an object: JSON without resourceVersion and selfLink.
+    pub fn encode(obj: &Value) -> Vec<u8> {
         let mut stored = obj.clone();
         if let Some(meta) = stored.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("resourceVersion");
@@ -353,24 +382,19 @@ impl Store {
         if !def.namespaced {
             return Ok(());
         }
-        let ns_def = self
-            .resources
-            .snapshot()
-            .lookup("", "v1", "namespaces")
-            .cloned()
-            .ok_or_else(|| ApiError::internal("namespaces are not served"))?;
-        match self.storage.get(&self.object_key(&ns_def, "", namespace)).await? {
-            None => Err(ApiError::not_found("", "namespaces", namespace)),
-            Some(kv) => {
-                let ns: Value = serde_json::from_slice(&kv.value).unwrap_or_default();
-                if meta::is_deleting(&ns) || ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
-                {
-                    Err(ApiError::namespace_terminating(&def.group, &def.resource, name, namespace))
-                } else {
-                    Ok(())
-                }
-            }
+        // Like kube's NamespaceLifecycle admission: answer from the watch-fed cache, and read
+        // etcd only when the cache does not know the namespace (it may be brand new).
+        let terminating = match self.namespaces.get(namespace) {
+            Some(terminating) => terminating,
+            None => match self.storage.get(&format!("{}/namespaces/{namespace}", self.prefix)).await? {
+                None => return Err(ApiError::not_found("", "namespaces", namespace)),
+                Some(kv) => namespace_terminating(&serde_json::from_slice(&kv.value).unwrap_or_default()),
+            },
+        };
+        if terminating {
+            return Err(ApiError::namespace_terminating(&def.group, &def.resource, name, namespace));
         }
+        Ok(())
     }
 
     /// Checks the apiVersion and kind a client sent against the endpoint it sent them to.
@@ -814,6 +838,7 @@ impl Store {
             match self.storage.update(&key, Self::encode(&obj), current.mod_revision).await? {
                 Ok(rev) => {
                     meta::set_resource_version(&mut obj, rev);
+                    kinds::after_write(self, def, &obj).await;
                     self.changed.notify_waiters();
                     return Ok(obj);
                 }

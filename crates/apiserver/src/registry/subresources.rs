@@ -216,11 +216,7 @@ pub async fn bind(store: &Store, ns: &str, binding: &Value, opts: &WriteOptions)
     let rv: i64 = meta_str(&pod, "resourceVersion").parse().unwrap_or(0);
     if !opts.dry_run {
         let key = store.object_key(&pods, ns, &name);
-        let mut stored = updated.clone();
-        if let Some(m) = stored.get_mut("metadata").and_then(Value::as_object_mut) {
-            m.remove("resourceVersion");
-        }
-        match store.storage.update(&key, serde_json::to_vec(&stored).unwrap_or_default(), rv).await? {
+        match store.storage.update(&key, Store::encode(&updated), rv).await? {
             Ok(_) => {}
             Err(_) => return Err(ApiError::modified("", "pods", &name)),
         }
@@ -250,15 +246,12 @@ pub async fn finalize_namespace(
     let result = if done {
         store.storage.delete(&key, rv).await?
     } else {
-        let mut stored = ns.clone();
-        if let Some(m) = stored.get_mut("metadata").and_then(Value::as_object_mut) {
-            m.remove("resourceVersion");
-        }
-        store.storage.update(&key, serde_json::to_vec(&stored).unwrap_or_default(), rv).await?
+        store.storage.update(&key, Store::encode(&ns), rv).await?
     };
     match result {
         Ok(rev) => {
             meta::set_resource_version(&mut ns, rev);
+            store.namespaces.set(name, (!done).then_some(&ns));
             store.changed.notify_waiters();
             Ok(ns)
         }

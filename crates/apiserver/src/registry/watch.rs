@@ -73,7 +73,7 @@ pub async fn start(
         rv.parse::<i64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?
     };
     let prefix = store.collection_key(&def, namespace.as_deref());
-    let mut stream = match store.storage.watch(&prefix, from + 1).await {
+    let mut stream = match store.storage.watch(&prefix, from + 1, true).await {
         Ok(s) => s,
         Err(e) => return Err(e.into()),
     };

@@ -214,10 +214,14 @@ impl Storage {
         })
     }
 
-    /// Watches every key under `prefix` from `revision` (inclusive).
-    pub async fn watch(&self, prefix: &str, revision: i64) -> Result<WatchStream> {
-        let opts =
-            WatchOptions::new().with_prefix().with_start_revision(revision).with_prev_key().with_progress_notify();
+    /// Watches every key under `prefix` from `revision` (inclusive). With `previous`, each
+    /// event carries the key's prior value (etcd reads it for every event, so only watchers
+    /// that need it ask).
+    pub async fn watch(&self, prefix: &str, revision: i64, previous: bool) -> Result<WatchStream> {
+        let mut opts = WatchOptions::new().with_prefix().with_start_revision(revision).with_progress_notify();
+        if previous {
+            opts = opts.with_prev_key();
+        }
         let stream = self.client.watch_client().watch(prefix, Some(opts)).await.map_err(StorageError::Request)?;
         Ok(WatchStream { inner: stream, requested: revision, progress: revision.saturating_sub(1) })
     }

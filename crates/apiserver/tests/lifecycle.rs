@@ -1,0 +1,67 @@
+//! Start, bootstrap objects, pod binding, and graceful shutdown on SIGTERM.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use nestor_testkit::Cluster;
+use serde_json::json;
+
+#[tokio::test]
+async fn bootstrap_objects_exist() {
+    let c = Cluster::start().await.unwrap();
+    let ns = c.raw("GET", "/api/v1/namespaces", None, "").await.unwrap().json();
+    let names: Vec<&str> =
+        ns["items"].as_array().unwrap().iter().map(|n| n["metadata"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["default", "kube-node-lease", "kube-public", "kube-system"]);
+    let svc = c.raw("GET", "/api/v1/namespaces/default/services/kubernetes", None, "").await.unwrap().json();
+    assert_eq!(svc["spec"]["clusterIP"], "10.0.0.1");
+    let ep = c.raw("GET", "/api/v1/namespaces/default/endpoints/kubernetes", None, "").await.unwrap().json();
+    assert_eq!(ep["subsets"][0]["ports"][0]["port"], c.port);
+    let r =
+        c.raw("GET", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes", None, "").await.unwrap();
+    assert_eq!(r.status, 200);
+    // The system namespaces cannot be deleted.
+    let r = c.raw("DELETE", "/api/v1/namespaces/default", None, "").await.unwrap();
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn pods_are_bound_once() {
+    let c = Cluster::start().await.unwrap();
+    let pod = json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}});
+    c.raw("POST", "/api/v1/namespaces/default/pods", None, pod.to_string()).await.unwrap();
+    let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"}, "target": {"kind": "Node", "name": "n1"}});
+    let r = c.raw("POST", "/api/v1/namespaces/default/pods/p/binding", None, binding.to_string()).await.unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+    let p = c.raw("GET", "/api/v1/namespaces/default/pods/p", None, "").await.unwrap().json();
+    assert_eq!(p["spec"]["nodeName"], "n1");
+    assert!(p["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["type"] == "PodScheduled" && c["status"] == "True"));
+    let r = c.raw("POST", "/api/v1/namespaces/default/pods/p/binding", None, binding.to_string()).await.unwrap();
+    assert_eq!(r.status, 409, "{}", r.text());
+}
+
+#[tokio::test]
+async fn sigterm_ends_watches_and_exits_cleanly() {
+    let mut c = Cluster::start().await.unwrap();
+    let client = c.client().await.unwrap();
+    let mut watch = nestor_testkit::watch_lines(&client, "/api/v1/namespaces?watch=true").await.unwrap();
+    // The four bootstrap namespaces arrive first.
+    for _ in 0..4 {
+        tokio::time::timeout(Duration::from_secs(10), watch.next()).await.unwrap().unwrap();
+    }
+    let status = tokio::task::spawn_blocking(move || {
+        let status = c.apiserver.stop();
+        (c, status)
+    });
+    // The stream ends (it is not cut by a kill): the server closed it on shutdown.
+    let end = tokio::time::timeout(Duration::from_secs(15), watch.next()).await.unwrap();
+    assert!(end.is_none(), "unexpected event {end:?}");
+    let (_c, status) = status.await.unwrap();
+    assert!(status.is_some_and(|s| s.success()), "exit status {status:?}");
+}
