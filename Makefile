@@ -1,5 +1,6 @@
 # The interface to the project: `make run`, `make test`, `make bench`, `make lint`.
 CARGO ?= cargo
+TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 
 .PHONY: all deps build run test lint unit e2e bench clean
 
@@ -13,7 +14,7 @@ build: deps
 
 ## run: etcd and nestor-apiserver on 127.0.0.1:6443, state in .nestor/ (Ctrl-C stops both)
 run: build
-	NESTOR_APISERVER_BIN=$(CURDIR)/target/debug/nestor-apiserver ./target/debug/nestor-local --dir .nestor --port 6443
+	NESTOR_APISERVER_BIN=$(TARGET_DIR)/debug/nestor-apiserver $(TARGET_DIR)/debug/nestor-local --dir .nestor --port 6443
 
 ## lint: formatting and clippy, warnings are errors
 lint:
@@ -27,7 +28,7 @@ test: deps lint build
 ## bench: benchmarks against release builds; writes docs/benchmarks.md
 bench: deps
 	$(CARGO) build --release --workspace --bins
-	$(CARGO) run --release -p nestor-bench -- --out docs/benchmarks.md
+	NESTOR_APISERVER_BIN=$(TARGET_DIR)/release/nestor-apiserver $(TARGET_DIR)/release/nestor-bench --out docs/benchmarks.md
 
 clean:
 	$(CARGO) clean

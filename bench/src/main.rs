@@ -331,7 +331,7 @@ async fn main() -> Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
     let head = format!(
-        "# Benchmarks\n\nWritten by `make bench` (`cargo run --release -p nestor-bench -- --out docs/benchmarks.md`), release builds, real etcd 3.4 and nestor-apiserver processes started by nestor-testkit over HTTPS on loopback.\n\n- date: {}\n- machine: {cores} cores ({cpu}), {:.0} GiB memory\n\n",
+        "# Benchmarks\n\nWritten by `make bench` (release builds of every binary, then `nestor-bench --out docs/benchmarks.md`), release builds, real etcd 3.4 and nestor-apiserver processes started by nestor-testkit over HTTPS on loopback.\n\n- date: {}\n- machine: {cores} cores ({cpu}), {:.0} GiB memory\n\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         mem_kb / 1024.0 / 1024.0
     );
