@@ -267,3 +267,40 @@ async fn namespaces_missing_terminating_and_deleted_with_content() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn events_are_one_storage_in_two_versions() {
+    let c = Cluster::start().await.unwrap();
+    let core = json!({
+        "metadata": {"name": "e1"},
+        "involvedObject": {"kind": "Pod", "namespace": "default", "name": "p", "apiVersion": "v1"},
+        "reason": "Pulled", "message": "pulled the image", "type": "Normal", "count": 1,
+        "source": {"component": "kubelet"}, "firstTimestamp": "2026-01-01T00:00:00Z", "lastTimestamp": "2026-01-01T00:00:00Z"
+    });
+    let r = c.raw("POST", "/api/v1/namespaces/default/events", None, core.to_string()).await.unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = c.raw("GET", "/apis/events.k8s.io/v1/namespaces/default/events/e1", None, "").await.unwrap();
+    let v1 = r.json();
+    assert_eq!(v1["apiVersion"], "events.k8s.io/v1");
+    assert_eq!(v1["regarding"]["name"], "p");
+    assert_eq!(v1["note"], "pulled the image");
+    assert_eq!(v1["deprecatedCount"], 1);
+
+    // Written as events.k8s.io/v1 (kube-rs's Recorder does this), read as core v1.
+    let ev = json!({
+        "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e2"},
+        "eventTime": "2026-01-01T00:00:00.000000Z", "reportingController": "nestor.dev/test", "reportingInstance": "t-1",
+        "action": "Reconcile", "reason": "Synced", "note": "all good", "type": "Normal",
+        "regarding": {"kind": "ConfigMap", "namespace": "default", "name": "c", "apiVersion": "v1"}
+    });
+    let r = c.raw("POST", "/apis/events.k8s.io/v1/namespaces/default/events", None, ev.to_string()).await.unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = c
+        .raw("GET", "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dc", None, "")
+        .await
+        .unwrap();
+    let items = r.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{}", r.text());
+    assert_eq!(items[0]["message"], "all good");
+    assert_eq!(items[0]["reportingComponent"], "nestor.dev/test");
+}

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod crd;
 pub mod defaults;
+pub mod events;
 pub mod fields;
 pub mod strategy;
 pub mod validation;

@@ -179,6 +179,9 @@ impl Store {
         let mut obj: Value = serde_json::from_slice(&kv.value)
             .map_err(|_| ApiError::internal(format!("object under {} cannot be decoded", kv.key)))?;
         meta::set_resource_version(&mut obj, kv.mod_revision);
+        if kinds::events::is_events_v1(&def.group, &def.resource) {
+            kinds::events::from_core(&mut obj);
+        }
         if let Some(map) = obj.as_object_mut() {
             map.insert("apiVersion".into(), Value::String(def.api_version(version)));
             map.insert("kind".into(), Value::String(def.kind.clone()));
@@ -193,6 +196,16 @@ impl Store {
             *map = ordered;
         }
         Ok(obj)
+    }
+
+    /// The bytes stored for an object of a resource: events.k8s.io Events in core shape.
+    fn encode_for(def: &ResourceDef, obj: &Value) -> Vec<u8> {
+        if kinds::events::is_events_v1(&def.group, &def.resource) {
+            let mut core = obj.clone();
+            kinds::events::to_core(&mut core);
+            return Self::encode(&core);
+        }
+        Self::encode(obj)
     }
 
     /// The bytes stored in etcd for an object: JSON without resourceVersion and selfLink.
@@ -484,7 +497,7 @@ impl Store {
         self.services.allocate(def, &mut obj).await?;
         for attempt in 0..8 {
             let key = self.object_key(def, namespace, &name_of(&obj));
-            match self.storage.create(&key, Self::encode(&obj)).await {
+            match self.storage.create(&key, Self::encode_for(def, &obj)).await {
                 Ok(Ok(rev)) => {
                     meta::set_resource_version(&mut obj, rev);
                     kinds::after_write(self, def, &obj).await;
@@ -526,10 +539,11 @@ impl Store {
                 m.insert("creationTimestamp".into(), keep("creationTimestamp").unwrap_or_else(|| json!(meta::now())));
             }
             let done = match &current {
-                None => self.storage.create(&key, Self::encode(&obj)).await?.is_ok(),
+                None => self.storage.create(&key, Self::encode_for(def, &obj)).await?.is_ok(),
                 Some(kv) => {
                     let stored: Value = serde_json::from_slice(&kv.value).unwrap_or_default();
-                    stored == obj || self.storage.update(&key, Self::encode(&obj), kv.mod_revision).await?.is_ok()
+                    stored == obj
+                        || self.storage.update(&key, Self::encode_for(def, &obj), kv.mod_revision).await?.is_ok()
                 }
             };
             if done {
@@ -681,7 +695,7 @@ impl Store {
                 Err(_) => Ok(None),
             };
         }
-        match self.storage.update(key, Self::encode(&new), revision).await? {
+        match self.storage.update(key, Self::encode_for(def, &new), revision).await? {
             Ok(rev) => {
                 meta::set_resource_version(&mut new, rev);
                 kinds::after_write(self, def, &new).await;
@@ -835,7 +849,7 @@ impl Store {
             if opts.dry_run {
                 return Ok(obj);
             }
-            match self.storage.update(&key, Self::encode(&obj), current.mod_revision).await? {
+            match self.storage.update(&key, Self::encode_for(def, &obj), current.mod_revision).await? {
                 Ok(rev) => {
                     meta::set_resource_version(&mut obj, rev);
                     kinds::after_write(self, def, &obj).await;
