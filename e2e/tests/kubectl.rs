@@ -184,6 +184,9 @@ async fn create_get_in_every_format() {
     assert_eq!(out.trim(), "namespace/shop");
     let out = k.ok(&["get", "namespaces", "--chunk-size=1", "-o", "name"]);
     assert_eq!(out.lines().count(), 5, "{out}");
+    // --sort-by asks for whole objects in the table rows (includeObject=Object).
+    let out = k.ok(&["-n", "shop", "get", "cm,secret", "--sort-by=.metadata.name", "-o", "name"]);
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["secret/creds", "configmap/settings"]);
     // `get all` lists the "all" category.
     let out = k.ok(&["-n", "shop", "get", "all", "-o", "name"]);
     for name in [

@@ -85,7 +85,15 @@ pub fn to_table(
             let object = match include {
                 IncludeObject::None => Value::Null,
                 IncludeObject::Metadata => partial(obj),
-                IncludeObject::Object => obj.clone(),
+                IncludeObject::Object => {
+                    // Items of typed lists carry no apiVersion/kind; rows must, so clients decode them.
+                    let mut full = obj.clone();
+                    if let Some(m) = full.as_object_mut() {
+                        m.entry("apiVersion").or_insert_with(|| json!(def.api_version(version)));
+                        m.entry("kind").or_insert_with(|| json!(def.kind));
+                    }
+                    full
+                }
             };
             let mut row = json!({"cells": cells, "object": object});
             if let Some(conditions) = table::printers::row_conditions(&def.group, &def.resource, obj) {
