@@ -76,6 +76,11 @@ pub struct Args {
     #[arg(long, default_value_t = 1800)]
     pub min_request_timeout: u64,
 
+    /// How long a non-watch request may take before it is answered 504 (kube-apiserver's
+    /// `--request-timeout`): `60s`, `1m`, or seconds.
+    #[arg(long, default_value = "1m0s", value_parser = parse_duration)]
+    pub request_timeout: std::time::Duration,
+
     #[command(flatten)]
     pub log: LogArgs,
 }
@@ -109,5 +114,46 @@ impl LogArgs {
             LogFormat::Plain => builder.try_init(),
             LogFormat::Json => builder.json().try_init(),
         };
+    }
+}
+
+/// Parses Go-style durations as kube's flags take them: `90s`, `1m`, `1m30s`, `500ms`, or bare seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    let mut total = std::time::Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len());
+        let (number, tail) = rest.split_at(digits);
+        let unit_len = tail.find(|c: char| c.is_ascii_digit()).unwrap_or(tail.len());
+        let (unit, next) = tail.split_at(unit_len);
+        let n: f64 = number.parse().map_err(|_| format!("invalid duration {text:?}"))?;
+        let scale = match unit {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(format!("invalid duration {text:?}: unknown unit {unit:?}")),
+        };
+        total += std::time::Duration::from_secs_f64(n * scale);
+        rest = next;
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_duration("1m0s"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("5x").is_err());
     }
 }

@@ -116,6 +116,7 @@ pub async fn start(args: Args) -> anyhow::Result<Running> {
         readonly_slots: Semaphore::new(args.max_requests_inflight.max(1)),
         mutating_slots: Semaphore::new(args.max_mutating_requests_inflight.max(1)),
         min_request_timeout: args.min_request_timeout,
+        request_timeout: args.request_timeout,
         shutdown: shutdown_rx.clone(),
     });
     tokio::spawn(registry::controllers::run(store, shutdown_rx.clone()));

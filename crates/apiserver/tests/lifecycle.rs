@@ -65,3 +65,45 @@ async fn sigterm_ends_watches_and_exits_cleanly() {
     let (_c, status) = status.await.unwrap();
     assert!(status.is_some_and(|s| s.success()), "exit status {status:?}");
 }
+
+fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill").args([sig, &pid.to_string()]).status().unwrap().success();
+    assert!(ok, "kill {sig} {pid}");
+}
+
+#[tokio::test]
+async fn a_stalled_or_dead_etcd_is_answered_not_waited_on() {
+    let mut c = Cluster::start_with(nestor_testkit::Options {
+        extra_args: vec!["--request-timeout=2s".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(c.raw("GET", "/readyz", None, "").await.unwrap().status, 200);
+    let etcd = c.etcd.process.pid().unwrap();
+    signal(etcd, "-STOP");
+    let started = std::time::Instant::now();
+    let r = c.raw("GET", "/api/v1/namespaces/default/configmaps", None, "").await.unwrap();
+    assert_eq!(r.status, 504, "{}", r.text());
+    assert_eq!(r.json()["reason"], "Timeout");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let r = c.raw("GET", "/readyz", None, "").await.unwrap();
+    assert_eq!(r.status, 500);
+    assert!(r.text().contains("[-]etcd failed"), "{}", r.text());
+    signal(etcd, "-CONT");
+    nestor_testkit::eventually(Duration::from_secs(20), "ready again", || async {
+        (c.raw("GET", "/readyz", None, "").await.ok()?.status == 200).then_some(())
+    })
+    .await
+    .unwrap();
+    // etcd gone: 503 with Retry-After, so clients back off and retry.
+    c.etcd.process.kill();
+    let r = nestor_testkit::eventually(Duration::from_secs(20), "a 503", || async {
+        let r = c.raw("GET", "/api/v1/namespaces/default/configmaps", None, "").await.ok()?;
+        (r.status == 503).then_some(r)
+    })
+    .await
+    .unwrap();
+    assert_eq!(r.json()["reason"], "ServiceUnavailable");
+    assert_eq!(r.headers["retry-after"], "1");
+}

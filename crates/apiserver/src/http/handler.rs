@@ -44,6 +44,8 @@ pub struct State {
     pub readonly_slots: Semaphore,
     pub mutating_slots: Semaphore,
     pub min_request_timeout: u64,
+    /// Deadline of every request but watches.
+    pub request_timeout: Duration,
     /// Flips to true when the server shuts down: watches end cleanly.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
@@ -190,10 +192,20 @@ async fn handle(
         let slots = if mutating { &state.mutating_slots } else { &state.readonly_slots };
         Some(slots.try_acquire().map_err(|_| ApiError::too_many_requests())?)
     };
-    if !info.is_resource {
-        return non_resource(state, info, &req).await;
+    let work = async {
+        if !info.is_resource {
+            return non_resource(state, info, &req).await;
+        }
+        resource(state, &user, info, query, req).await
+    };
+    if long_running {
+        return work.await;
     }
-    resource(state, &user, info, query, req).await
+    // kube-apiserver's timeout filter: the client hears 504 rather than waiting forever
+    // (e.g. while etcd does not answer).
+    tokio::time::timeout(state.request_timeout, work).await.unwrap_or_else(|_| {
+        Err(ApiError::timeout("Timeout: request did not complete within requested timeout - context deadline exceeded"))
+    })
 }
 
 /// Health, version, metrics and discovery.
@@ -206,15 +218,21 @@ async fn non_resource(state: &Arc<State>, info: &RequestInfo, req: &Request<Inco
     match path {
         "/healthz" | "/livez" | "/healthz/ping" | "/livez/ping" => return Ok(text_response(StatusCode::OK, "ok")),
         "/readyz" | "/healthz/etcd" | "/livez/etcd" | "/readyz/etcd" => {
-            return Ok(match state.store.storage.ping().await {
-                Ok(()) if !*state.shutdown.borrow() => text_response(StatusCode::OK, "ok"),
-                Ok(()) => text_response(
+            // A stalled etcd must not stall the probe: two seconds, then not ready.
+            let etcd_ok =
+                matches!(tokio::time::timeout(Duration::from_secs(2), state.store.storage.ping()).await, Ok(Ok(())));
+            let failed = if !etcd_ok {
+                Some("etcd")
+            } else if *state.shutdown.borrow() {
+                Some("shutdown")
+            } else {
+                None
+            };
+            return Ok(match failed {
+                None => text_response(StatusCode::OK, "ok"),
+                Some(check) => text_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "[-]shutdown failed: reason withheld\nreadyz check failed",
-                ),
-                Err(_) => text_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "[-]etcd failed: reason withheld\nreadyz check failed",
+                    format!("[-]{check} failed: reason withheld\nreadyz check failed"),
                 ),
             });
         }

@@ -98,6 +98,13 @@ impl From<StorageError> for ApiError {
             StorageError::Compacted { requested, compacted } => {
                 ApiError::gone(format!("too old resource version: {requested} ({compacted})"))
             }
+            // etcd out of reach: 503 so clients retry, as they do for an overloaded server.
+            StorageError::Connect(e) | StorageError::Request(e) if e.to_string().contains("unavailable") => {
+                let mut err = ApiError::unavailable(format!("etcd is unavailable: {e}"));
+                err.details =
+                    Some(Box::new(crate::error::Details { retry_after_seconds: Some(1), ..Default::default() }));
+                err
+            }
             StorageError::Connect(e) | StorageError::Request(e) => ApiError::internal(e),
             StorageError::Corrupt(k) => ApiError::internal(format!("stored object under {k} cannot be decoded")),
         }
