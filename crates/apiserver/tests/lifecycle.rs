@@ -107,3 +107,48 @@ async fn a_stalled_or_dead_etcd_is_answered_not_waited_on() {
     assert_eq!(r.json()["reason"], "ServiceUnavailable");
     assert_eq!(r.headers["retry-after"], "1");
 }
+
+#[tokio::test]
+async fn requests_over_the_in_flight_limit_get_429() {
+    let c = Cluster::start_with(nestor_testkit::Options {
+        extra_args: vec!["--max-requests-inflight=1".into(), "--request-timeout=30s".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    // The one read slot is held by a request waiting on a frozen etcd. Which of two racing
+    // requests gets the slot is up to the network, so the holder is restarted until a probe
+    // finds the slot taken.
+    let etcd = c.etcd.process.pid().unwrap();
+    signal(etcd, "-STOP");
+    let client = c.raw_client().await.unwrap();
+    let hold = || {
+        let client = client.clone();
+        tokio::spawn(async move {
+            nestor_testkit::raw(&client, "GET", "/api/v1/namespaces/default/configmaps", &[], Default::default()).await
+        })
+    };
+    let mut held = hold();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let rejected = loop {
+        assert!(std::time::Instant::now() < deadline, "no 429 seen");
+        if held.is_finished() {
+            held = hold();
+        }
+        // A probe that waits was let in: dropping it frees the slot again.
+        match tokio::time::timeout(
+            Duration::from_millis(500),
+            c.raw("GET", "/api/v1/namespaces/default/secrets", None, ""),
+        )
+        .await
+        {
+            Ok(Ok(r)) if r.status == 429 => break r,
+            _ => continue,
+        }
+    };
+    assert_eq!(rejected.json()["reason"], "TooManyRequests");
+    assert_eq!(rejected.json()["message"], "Too many requests, please try again later.");
+    assert_eq!(rejected.headers["retry-after"], "1");
+    signal(etcd, "-CONT");
+    assert_eq!(held.await.unwrap().unwrap().status, 200);
+}
