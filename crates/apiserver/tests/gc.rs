@@ -88,3 +88,15 @@ async fn pods_on_nodes_delete_gracefully() {
     c.raw("DELETE", "/api/v1/namespaces/default/pods/p?gracePeriodSeconds=0", None, "").await.unwrap();
     assert_eq!(c.raw("GET", "/api/v1/namespaces/default/pods/p", None, "").await.unwrap().status, 404);
 }
+
+#[tokio::test]
+async fn dependents_of_owners_that_do_not_exist_are_collected() {
+    let c = Cluster::start().await.unwrap();
+    let ghost = json!({"apiVersion": "v1", "kind": "ConfigMap", "name": "ghost", "uid": "00000000-0000-0000-0000-00000000dead"});
+    mk_cm(&c, "dangling", json!([ghost])).await;
+    eventually(Duration::from_secs(15), "the dangling dependent to be collected", || async {
+        exists(&c, "dangling").await.is_none().then_some(())
+    })
+    .await
+    .unwrap();
+}

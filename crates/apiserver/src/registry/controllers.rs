@@ -112,6 +112,11 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
         index.put(kv);
         note_namespace(&kv.key, Some(&kv.value));
     }
+    // Dependents whose owners went away while no server watched are collected at start.
+    let keys: Vec<String> = index.entries.keys().cloned().collect();
+    for key in keys {
+        collect_if_orphaned(store, &index, &key).await;
+    }
     let mut stream = store.storage.watch(&root, page.revision + 1, false).await?;
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     loop {
@@ -119,11 +124,13 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
             next = stream.next() => {
                 let Some(events) = next? else { return Ok(()) };
                 let mut gone = Vec::new();
+                let mut written = Vec::new();
                 for ev in events {
                     match ev.kind {
                         EventKind::Put => {
                             index.put(&ev.kv);
                             note_namespace(&ev.kv.key, Some(&ev.kv.value));
+                            written.push(ev.kv.key.clone());
                         }
                         EventKind::Delete => {
                             note_namespace(&ev.kv.key, None);
@@ -135,6 +142,9 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
                 }
                 for uid in gone {
                     collect_dependents(store, &index, &uid).await;
+                }
+                for key in written {
+                    collect_if_orphaned(store, &index, &key).await;
                 }
                 finalize(store, &index).await;
             }
@@ -174,13 +184,20 @@ async fn delete_key(store: &Store, key: &str, propagation: Propagation) {
 /// After an owner is gone: dependents with no remaining owner are deleted.
 async fn collect_dependents(store: &Store, index: &Index, owner_uid: &str) {
     for key in index.dependents_of(owner_uid) {
-        let Some(entry) = index.entries.get(&key) else { continue };
-        if entry.deleting {
-            continue;
-        }
-        if entry.owners.iter().all(|o| !index.by_uid.contains_key(o)) {
-            delete_key(store, &key, Propagation::Background).await;
-        }
+        collect_if_orphaned(store, index, &key).await;
+    }
+}
+
+/// A dependent none of whose owners exist is deleted, as kube's garbage collector deletes
+/// objects with dangling owner references (owners are written before their dependents, so
+/// the watch has seen a live owner by the time it sees the dependent).
+async fn collect_if_orphaned(store: &Store, index: &Index, key: &str) {
+    let Some(entry) = index.entries.get(key) else { return };
+    if entry.owners.is_empty() || entry.deleting {
+        return;
+    }
+    if entry.owners.iter().all(|o| !index.by_uid.contains_key(o)) {
+        delete_key(store, key, Propagation::Background).await;
     }
 }
 
