@@ -304,3 +304,51 @@ async fn events_are_one_storage_in_two_versions() {
     assert_eq!(items[0]["message"], "all good");
     assert_eq!(items[0]["reportingComponent"], "nestor.dev/test");
 }
+
+#[tokio::test]
+async fn horizontal_pod_autoscalers_are_served_at_v1_and_v2() {
+    let c = Cluster::start().await.unwrap();
+    let v1 = json!({
+        "apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "minReplicas": 1, "maxReplicas": 4, "targetCPUUtilizationPercentage": 60}
+    });
+    let r = c
+        .raw("POST", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers", None, v1.to_string())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["spec"]["targetCPUUtilizationPercentage"], 60);
+    let v2 = c
+        .raw("GET", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web", None, "")
+        .await
+        .unwrap()
+        .json();
+    assert_eq!(
+        v2["spec"]["metrics"][0]["resource"]["target"],
+        json!({"type": "Utilization", "averageUtilization": 60})
+    );
+    assert!(v2["spec"].get("targetCPUUtilizationPercentage").is_none());
+    // Stored once, in the storage version (autoscaling/v2).
+    let stored =
+        c.etcd.etcdctl(&["get", "/registry/horizontalpodautoscalers/default/web", "--print-value-only"]).unwrap();
+    let stored: Value = serde_json::from_str(stored.trim()).unwrap();
+    assert_eq!(stored["apiVersion"], "autoscaling/v2");
+    // A v2 change is seen through v1.
+    let patch = json!({"spec": {"metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]}});
+    let r = c
+        .raw(
+            "PATCH",
+            "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web",
+            Some("application/merge-patch+json"),
+            patch.to_string(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v1 = c
+        .raw("GET", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/web", None, "")
+        .await
+        .unwrap()
+        .json();
+    assert_eq!(v1["spec"]["targetCPUUtilizationPercentage"], 80);
+}

@@ -26,11 +26,6 @@ fn rename(obj: &mut Value, pairs: impl Iterator<Item = (&'static str, &'static s
     *map = out;
 }
 
-/// Whether a resource is the events.k8s.io view of core Events.
-pub fn is_events_v1(group: &str, resource: &str) -> bool {
-    group == "events.k8s.io" && resource == "events"
-}
-
 /// The stored (core v1) shape of an events.k8s.io/v1 Event.
 pub fn to_core(obj: &mut Value) {
     rename(obj, RENAMES.iter().copied());

@@ -2,10 +2,12 @@
 //! defaulting, validation, selectable fields, and CustomResourceDefinitions.
 
 pub mod catalog;
+pub mod conversion;
 pub mod crd;
 pub mod defaults;
 pub mod events;
 pub mod fields;
+pub mod hpa;
 pub mod strategy;
 pub mod validation;
 

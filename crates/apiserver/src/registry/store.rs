@@ -186,9 +186,7 @@ impl Store {
         let mut obj: Value = serde_json::from_slice(&kv.value)
             .map_err(|_| ApiError::internal(format!("object under {} cannot be decoded", kv.key)))?;
         meta::set_resource_version(&mut obj, kv.mod_revision);
-        if kinds::events::is_events_v1(&def.group, &def.resource) {
-            kinds::events::from_core(&mut obj);
-        }
+        kinds::conversion::from_storage(def, version, &mut obj);
         if let Some(map) = obj.as_object_mut() {
             map.insert("apiVersion".into(), Value::String(def.api_version(version)));
             map.insert("kind".into(), Value::String(def.kind.clone()));
@@ -205,14 +203,18 @@ impl Store {
         Ok(obj)
     }
 
-    /// The bytes stored for an object of a resource: events.k8s.io Events in core shape.
+    /// The bytes stored for an object of a resource, in its storage version's shape; the
+    /// object's own apiVersion says which version it is in.
     fn encode_for(def: &ResourceDef, obj: &Value) -> Vec<u8> {
-        if kinds::events::is_events_v1(&def.group, &def.resource) {
-            let mut core = obj.clone();
-            kinds::events::to_core(&mut core);
-            return Self::encode(&core);
+        let version = obj.get("apiVersion").and_then(Value::as_str).map(|av| av.rsplit('/').next().unwrap_or(av));
+        let version = version.unwrap_or_else(|| def.storage_version());
+        let mut stored = obj.clone();
+        kinds::conversion::to_storage(def, version, &mut stored);
+        let stored_version = kinds::conversion::storage_api_version(def);
+        if let Some(m) = stored.as_object_mut() {
+            m.insert("apiVersion".into(), Value::String(stored_version));
         }
-        Self::encode(obj)
+        Self::encode(&stored)
     }
 
     /// The bytes stored in etcd for an object: JSON without resourceVersion and selfLink.
@@ -437,6 +439,15 @@ impl Store {
         Ok(())
     }
 
+    /// Sets apiVersion and kind (clients may leave them out): the version an object is
+    /// written in decides its conversion to the storage version.
+    fn stamp_type(def: &ResourceDef, version: &str, obj: &mut Value) {
+        if let Some(m) = obj.as_object_mut() {
+            m.insert("apiVersion".into(), Value::String(def.api_version(version)));
+            m.insert("kind".into(), Value::String(def.kind.clone()));
+        }
+    }
+
     /// Runs defaulting, schema handling and validation of a built-in or custom object.
     fn admit(&self, def: &ResourceDef, version: &str, obj: &mut Value, old: Option<&Value>) -> Result<()> {
         kinds::admit(def, version, obj, old)
@@ -448,13 +459,15 @@ impl Store {
         def: &ResourceDef,
         version: &str,
         namespace: &str,
-        mut obj: Value,
+        obj: Value,
         opts: &WriteOptions,
     ) -> Result<Value> {
         if !obj.is_object() {
             return Err(ApiError::bad_request("the body of the request must be an object"));
         }
         Self::check_type(def, version, &obj, &def.kind)?;
+        let mut obj = obj;
+        Self::stamp_type(def, version, &mut obj);
         let body_ns = meta_str(&obj, "namespace").to_string();
         if def.namespaced {
             if !body_ns.is_empty() && body_ns != namespace {
@@ -576,6 +589,8 @@ impl Store {
             return Err(ApiError::bad_request("the body of the request must be an object"));
         }
         Self::check_type(def, version, &obj, &def.kind)?;
+        let mut obj = obj;
+        Self::stamp_type(def, version, &mut obj);
         let body_name = meta_str(&obj, "name");
         if body_name != name {
             return Err(ApiError::bad_request(format!(
