@@ -26,19 +26,7 @@ impl Propagation {
 
 /// Whether `metadata.generation` is kept (1 on create, bumped on spec changes).
 pub fn tracks_generation(def: &ResourceDef) -> bool {
-    def.crd.is_some()
-        || matches!(
-            (def.group.as_str(), def.resource.as_str()),
-            ("apps", _)
-                | ("batch", _)
-                | ("autoscaling", "horizontalpodautoscalers")
-                | ("policy", "poddisruptionbudgets")
-                | ("networking.k8s.io", "ingresses" | "networkpolicies")
-                | ("", "replicationcontrollers")
-                | ("apiextensions.k8s.io", "customresourcedefinitions")
-                | ("admissionregistration.k8s.io", _)
-                | ("flowcontrol.apiserver.k8s.io", _)
-        )
+    def.crd.is_some() || super::defaults::tracks_generation(&def.group, &def.resource)
 }
 
 /// Whether the status subresource exists, so that the main resource may not change status

@@ -679,7 +679,9 @@ impl Store {
             meta::drop_empty_metadata(&mut new);
             self.admit(def, version, &mut new, Some(old))?;
         }
-        if strategy::tracks_generation(def) && meta::spec_part(&new) != meta::spec_part(old) {
+        // Built-ins bump generation in their update strategy (kinds::defaults); custom
+        // objects bump it on any change outside metadata and status.
+        if def.crd.is_some() && meta::spec_part(&new) != meta::spec_part(old) {
             let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0) + 1;
             meta::metadata_mut(&mut new).insert("generation".into(), json!(generation));
         }

@@ -106,7 +106,7 @@ fn pdb_status(obj: &mut Value) {
 
 /// Kinds whose strategy sets `metadata.generation = 1` on create and bumps it when the spec
 /// changes.
-fn tracks_generation(group: &str, resource: &str) -> bool {
+pub(crate) fn tracks_generation(group: &str, resource: &str) -> bool {
     matches!(
         (group, resource),
         ("", "replicationcontrollers")
@@ -129,20 +129,11 @@ fn tracks_generation(group: &str, resource: &str) -> bool {
 
 /// Kinds with a status subresource: the main resource never writes status (kube resets it on
 /// create and keeps the stored one on update).
-fn has_status(group: &str, resource: &str) -> bool {
-    matches!(
-        (group, resource),
-        ("", "pods" | "services" | "namespaces" | "nodes" | "persistentvolumeclaims" | "persistentvolumes")
-            | ("", "replicationcontrollers" | "resourcequotas")
-            | ("apps", "deployments" | "daemonsets" | "statefulsets" | "replicasets")
-            | ("batch", "jobs" | "cronjobs")
-            | ("policy", "poddisruptionbudgets")
-            | ("autoscaling", "horizontalpodautoscalers")
-            | ("networking.k8s.io", "ingresses")
-            | ("apiextensions.k8s.io", "customresourcedefinitions")
-            | ("apiregistration.k8s.io", "apiservices")
-            | ("certificates.k8s.io", "certificatesigningrequests")
-    )
+pub(crate) fn has_status(group: &str, resource: &str) -> bool {
+    // The catalog is the one list of which built-ins have a status subresource.
+    crate::kinds::catalog::RESOURCES
+        .iter()
+        .any(|r| r.group == group && r.resource == resource && r.subresources.iter().any(|s| s.name == "status"))
 }
 
 /// The spec-like part whose change bumps the generation.
