@@ -419,33 +419,32 @@ impl Store {
         Ok(())
     }
 
-    /// Checks the apiVersion and kind a client sent against the endpoint it sent them to.
-    fn check_type(def: &ResourceDef, version: &str, obj: &Value, kind: &str) -> Result<()> {
+    /// Checks that a body is an object whose apiVersion and kind (when given) fit the endpoint,
+    /// and sets them (clients may leave them out): the version an object is written in
+    /// decides its conversion to the storage version.
+    fn typed_body(def: &ResourceDef, version: &str, mut obj: Value) -> Result<Value> {
+        let Some(map) = obj.as_object_mut() else {
+            return Err(ApiError::bad_request("the body of the request must be an object"));
+        };
         let expected = def.api_version(version);
-        if let Some(av) = obj.get("apiVersion").and_then(Value::as_str) {
+        if let Some(av) = map.get("apiVersion").and_then(Value::as_str) {
             if av != expected {
                 return Err(ApiError::bad_request(format!(
                     "the API version in the data ({av}) does not match the expected API version ({expected})"
                 )));
             }
         }
-        if let Some(k) = obj.get("kind").and_then(Value::as_str) {
-            if k != kind {
+        if let Some(k) = map.get("kind").and_then(Value::as_str) {
+            if k != def.kind {
                 return Err(ApiError::bad_request(format!(
-                    "the kind in the data ({k}) does not match the expected kind ({kind})"
+                    "the kind in the data ({k}) does not match the expected kind ({})",
+                    def.kind
                 )));
             }
         }
-        Ok(())
-    }
-
-    /// Sets apiVersion and kind (clients may leave them out): the version an object is
-    /// written in decides its conversion to the storage version.
-    fn stamp_type(def: &ResourceDef, version: &str, obj: &mut Value) {
-        if let Some(m) = obj.as_object_mut() {
-            m.insert("apiVersion".into(), Value::String(def.api_version(version)));
-            m.insert("kind".into(), Value::String(def.kind.clone()));
-        }
+        map.insert("apiVersion".into(), Value::String(expected));
+        map.insert("kind".into(), Value::String(def.kind.clone()));
+        Ok(obj)
     }
 
     /// Runs defaulting, schema handling and validation of a built-in or custom object.
@@ -462,12 +461,7 @@ impl Store {
         obj: Value,
         opts: &WriteOptions,
     ) -> Result<Value> {
-        if !obj.is_object() {
-            return Err(ApiError::bad_request("the body of the request must be an object"));
-        }
-        Self::check_type(def, version, &obj, &def.kind)?;
-        let mut obj = obj;
-        Self::stamp_type(def, version, &mut obj);
+        let mut obj = Self::typed_body(def, version, obj)?;
         let body_ns = meta_str(&obj, "namespace").to_string();
         if def.namespaced {
             if !body_ns.is_empty() && body_ns != namespace {
@@ -585,12 +579,7 @@ impl Store {
         subresource: Option<&str>,
         opts: &WriteOptions,
     ) -> Result<Value> {
-        if !obj.is_object() {
-            return Err(ApiError::bad_request("the body of the request must be an object"));
-        }
-        Self::check_type(def, version, &obj, &def.kind)?;
-        let mut obj = obj;
-        Self::stamp_type(def, version, &mut obj);
+        let obj = Self::typed_body(def, version, obj)?;
         let body_name = meta_str(&obj, "name");
         if body_name != name {
             return Err(ApiError::bad_request(format!(

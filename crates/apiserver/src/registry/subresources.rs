@@ -98,8 +98,8 @@ pub async fn get_scale(store: &Store, def: &ResourceDef, version: &str, ns: &str
     Ok(scale_of(def, version, &obj))
 }
 
-/// Sets replicas through the scale subresource, honouring the Scale's resourceVersion.
-async fn write_replicas(
+/// PUT `.../scale`: sets replicas, honouring the Scale's resourceVersion.
+pub async fn update_scale(
     store: &Store,
     def: &ResourceDef,
     version: &str,
@@ -137,19 +137,6 @@ async fn write_replicas(
     Ok(scale_of(def, version, &updated))
 }
 
-/// PUT `.../scale`.
-pub async fn update_scale(
-    store: &Store,
-    def: &ResourceDef,
-    version: &str,
-    ns: &str,
-    name: &str,
-    scale: &Value,
-    opts: &WriteOptions,
-) -> Result<Value> {
-    write_replicas(store, def, version, ns, name, scale, opts).await
-}
-
 /// PATCH `.../scale`: the patch applies to the Scale object.
 #[allow(clippy::too_many_arguments)]
 pub async fn patch_scale(
@@ -171,7 +158,7 @@ pub async fn patch_scale(
         .ok_or_else(|| ApiError::internal("autoscaling is not served"))?;
     let pt = if patch_type == PatchType::Strategic { PatchType::Merge } else { patch_type };
     let patched = crate::patch::apply(&scale_def, &current, pt, patch)?;
-    write_replicas(store, def, version, ns, name, &patched, opts).await
+    update_scale(store, def, version, ns, name, &patched, opts).await
 }
 
 /// POST `pods/<name>/binding` or `bindings`: assigns a pod to a node once.
