@@ -133,6 +133,22 @@ async fn bad_requests_get_the_right_status() {
         s["details"]["causes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
     assert!(fields.contains(&"metadata.name"), "{fields:?}");
     assert!(fields.contains(&"spec.containers"), "{fields:?}");
+    // Labels and annotations are validated as kube validates them.
+    let bad_label = json!({"metadata": {"name": "l", "labels": {"bad key!": "v"}}});
+    let r = c.raw("POST", "/api/v1/namespaces/default/configmaps", None, bad_label.to_string()).await.unwrap();
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["details"]["causes"][0]["field"], "metadata.labels");
+    let huge = json!({"metadata": {"name": "a", "annotations": {"big": "x".repeat(256 * 1024)}}});
+    let r = c.raw("POST", "/api/v1/namespaces/default/configmaps", None, huge.to_string()).await.unwrap();
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("metadata.annotations: Too long: may not be more than 262144 bytes"),
+        "{}",
+        r.text()
+    );
     // YAML bodies are accepted.
     let r = c
         .raw(
