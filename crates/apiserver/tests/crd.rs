@@ -208,3 +208,34 @@ async fn crds_survive_a_restart() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn two_servers_over_one_etcd_serve_the_same_crds() {
+    let a = Cluster::start().await.unwrap();
+    let b = a.start_peer().await.unwrap();
+    let b_client = nestor_testkit::client_from(&b.kubeconfig).await.unwrap();
+    a.raw(
+        "POST",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        None,
+        crontab_crd("shared.example.com", &["v1"]).to_string(),
+    )
+    .await
+    .unwrap();
+    // Created through server a, served by server b once its watch sees it.
+    eventually(Duration::from_secs(10), "server b to serve the CRD", || async {
+        let r = raw(&b_client, "GET", "/apis/shared.example.com/v1/crontabs", &[], Bytes::new()).await.ok()?;
+        (r.status == 200).then_some(())
+    })
+    .await
+    .unwrap();
+    a.raw("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/crontabs.shared.example.com", None, "")
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(20), "server b to stop serving it", || async {
+        let r = raw(&b_client, "GET", "/apis/shared.example.com/v1/crontabs", &[], Bytes::new()).await.ok()?;
+        (r.status == 404).then_some(())
+    })
+    .await
+    .unwrap();
+}

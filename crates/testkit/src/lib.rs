@@ -104,13 +104,14 @@ impl Cluster {
             Some(p) => p,
             None => free_port()?,
         };
-        let apiserver = Self::spawn_apiserver(&etcd, dir.path(), port, &options).await?;
+        let apiserver =
+            Self::spawn_apiserver(&etcd, dir.path(), port, &options, &dir.path().join("apiserver.log")).await?;
         let cluster = Cluster { etcd, apiserver, pki, port, dir, options };
         cluster.write_kubeconfig()?;
         Ok(cluster)
     }
 
-    async fn spawn_apiserver(etcd: &Etcd, dir: &Path, port: u16, options: &Options) -> Result<Process> {
+    async fn spawn_apiserver(etcd: &Etcd, dir: &Path, port: u16, options: &Options, log: &Path) -> Result<Process> {
         let mut args: Vec<String> = vec![
             format!("--etcd-servers={}", etcd.endpoint),
             "--bind-address=127.0.0.1".into(),
@@ -123,7 +124,7 @@ impl Cluster {
             "--log-level=info".into(),
         ];
         args.extend(options.extra_args.iter().cloned());
-        let process = Process::spawn("nestor-apiserver", &apiserver_binary()?, &args, &dir.join("apiserver.log"))?;
+        let process = Process::spawn("nestor-apiserver", &apiserver_binary()?, &args, log)?;
         let probe = format!("127.0.0.1:{port}");
         eventually(Duration::from_secs(30), "nestor-apiserver to listen", || async {
             tokio::net::TcpStream::connect(&probe).await.ok().map(|_| ())
@@ -133,10 +134,35 @@ impl Cluster {
         Ok(process)
     }
 
+    /// Starts a second nestor-apiserver over the same etcd (as two replicas of one control
+    /// plane run), with its own port and kubeconfig.
+    pub async fn start_peer(&self) -> Result<Peer> {
+        let port = free_port()?;
+        let process = Self::spawn_apiserver(
+            &self.etcd,
+            self.dir.path(),
+            port,
+            &self.options,
+            &self.dir.path().join(format!("apiserver-{port}.log")),
+        )
+        .await?;
+        let (cert, key) = self.pki.client("kubernetes-admin", &["system:masters"])?;
+        let kubeconfig = self.dir.path().join(format!("peer-{port}.kubeconfig"));
+        std::fs::write(&kubeconfig, self.pki.kubeconfig(&format!("https://127.0.0.1:{port}"), "nestor", &cert, &key))?;
+        Ok(Peer { process, port, kubeconfig })
+    }
+
     /// Stops the API server (SIGTERM) and starts it again over the same etcd.
     pub async fn restart_apiserver(&mut self) -> Result<()> {
         let _ = self.apiserver.stop();
-        self.apiserver = Self::spawn_apiserver(&self.etcd, self.dir.path(), self.port, &self.options).await?;
+        self.apiserver = Self::spawn_apiserver(
+            &self.etcd,
+            self.dir.path(),
+            self.port,
+            &self.options,
+            &self.dir.path().join("apiserver.log"),
+        )
+        .await?;
         Ok(())
     }
 
@@ -205,6 +231,13 @@ impl Cluster {
         )
         .await
     }
+}
+
+/// A further API server over a cluster's etcd.
+pub struct Peer {
+    pub process: Process,
+    pub port: u16,
+    pub kubeconfig: PathBuf,
 }
 
 /// A raw HTTP answer.

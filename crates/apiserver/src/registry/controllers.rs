@@ -102,15 +102,23 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
     let page = store.storage.list(&root, "", 0, 0).await?;
     let mut index = Index::default();
     let ns_prefix = format!("{root}namespaces/");
-    let note_namespace = |key: &str, value: Option<&[u8]>| {
+    let crd_prefix = format!("{root}apiextensions.k8s.io/customresourcedefinitions/");
+    // Namespaces feed the admission cache; CRDs written through another server sharing this
+    // etcd become served here too.
+    let note_shared_state = |key: &str, value: Option<&[u8]>| {
+        let obj = || value.and_then(|v| serde_json::from_slice::<Value>(v).ok());
         if let Some(name) = key.strip_prefix(&ns_prefix) {
-            let obj = value.and_then(|v| serde_json::from_slice::<Value>(v).ok());
-            store.namespaces.set(name, obj.as_ref());
+            store.namespaces.set(name, obj().as_ref());
+        } else if let Some(name) = key.strip_prefix(&crd_prefix) {
+            match obj() {
+                Some(crd) => crate::kinds::crd::register(&store.resources, &crd),
+                None => store.resources.set_crd(name, None),
+            }
         }
     };
     for kv in &page.kvs {
         index.put(kv);
-        note_namespace(&kv.key, Some(&kv.value));
+        note_shared_state(&kv.key, Some(&kv.value));
     }
     // Dependents whose owners went away while no server watched are collected at start.
     let keys: Vec<String> = index.entries.keys().cloned().collect();
@@ -129,11 +137,11 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
                     match ev.kind {
                         EventKind::Put => {
                             index.put(&ev.kv);
-                            note_namespace(&ev.kv.key, Some(&ev.kv.value));
+                            note_shared_state(&ev.kv.key, Some(&ev.kv.value));
                             written.push(ev.kv.key.clone());
                         }
                         EventKind::Delete => {
-                            note_namespace(&ev.kv.key, None);
+                            note_shared_state(&ev.kv.key, None);
                             if let Some(entry) = index.remove(&ev.kv.key) {
                                 gone.push(entry.uid);
                             }
