@@ -100,18 +100,28 @@ impl Cluster {
             dir.path().join("tokens.csv"),
             format!("{USER_TOKEN},tokenuser,2001\n{ADMIN_TOKEN},tokenadmin,2002,\"system:masters\"\n"),
         )?;
-        let port = match options.port {
-            Some(p) => p,
-            None => free_port()?,
-        };
-        let apiserver =
-            Self::spawn_apiserver(&etcd, dir.path(), port, &options, &dir.path().join("apiserver.log")).await?;
+        // Without a fixed port the server picks a free one itself (port 0) and logs it, so no
+        // other process can take the port between choosing and binding it.
+        let (apiserver, port) = Self::spawn_apiserver(
+            &etcd,
+            dir.path(),
+            options.port.unwrap_or(0),
+            &options,
+            &dir.path().join("apiserver.log"),
+        )
+        .await?;
         let cluster = Cluster { etcd, apiserver, pki, port, dir, options };
         cluster.write_kubeconfig()?;
         Ok(cluster)
     }
 
-    async fn spawn_apiserver(etcd: &Etcd, dir: &Path, port: u16, options: &Options, log: &Path) -> Result<Process> {
+    async fn spawn_apiserver(
+        etcd: &Etcd,
+        dir: &Path,
+        port: u16,
+        options: &Options,
+        log: &Path,
+    ) -> Result<(Process, u16)> {
         let mut args: Vec<String> = vec![
             format!("--etcd-servers={}", etcd.endpoint),
             "--bind-address=127.0.0.1".into(),
@@ -125,27 +135,25 @@ impl Cluster {
         ];
         args.extend(options.extra_args.iter().cloned());
         let process = Process::spawn("nestor-apiserver", &apiserver_binary()?, &args, log)?;
-        let probe = format!("127.0.0.1:{port}");
-        eventually(Duration::from_secs(30), "nestor-apiserver to listen", || async {
-            tokio::net::TcpStream::connect(&probe).await.ok().map(|_| ())
+        // The server logs "serving addr=<ip>:<port>" once it is bound and bootstrapped.
+        let port = eventually(Duration::from_secs(30), "nestor-apiserver to serve", || async {
+            let text = std::fs::read_to_string(log).ok()?;
+            let line = text.lines().find(|l| l.contains(" serving ") && l.contains("addr="))?;
+            line.rsplit(':').next()?.trim().parse::<u16>().ok()
         })
         .await
         .with_context(|| format!("nestor-apiserver did not start; log:\n{}", process.log_tail()))?;
-        Ok(process)
+        Ok((process, port))
     }
 
     /// Starts a second nestor-apiserver over the same etcd (as two replicas of one control
     /// plane run), with its own port and kubeconfig.
     pub async fn start_peer(&self) -> Result<Peer> {
-        let port = free_port()?;
-        let process = Self::spawn_apiserver(
-            &self.etcd,
-            self.dir.path(),
-            port,
-            &self.options,
-            &self.dir.path().join(format!("apiserver-{port}.log")),
-        )
-        .await?;
+        let peers = std::fs::read_dir(self.dir.path())?
+            .filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().starts_with("apiserver-peer-")))
+            .count();
+        let log = self.dir.path().join(format!("apiserver-peer-{peers}.log"));
+        let (process, port) = Self::spawn_apiserver(&self.etcd, self.dir.path(), 0, &self.options, &log).await?;
         let (cert, key) = self.pki.client("kubernetes-admin", &["system:masters"])?;
         let kubeconfig = self.dir.path().join(format!("peer-{port}.kubeconfig"));
         std::fs::write(&kubeconfig, self.pki.kubeconfig(&format!("https://127.0.0.1:{port}"), "nestor", &cert, &key))?;
@@ -155,14 +163,9 @@ impl Cluster {
     /// Stops the API server (SIGTERM) and starts it again over the same etcd.
     pub async fn restart_apiserver(&mut self) -> Result<()> {
         let _ = self.apiserver.stop();
-        self.apiserver = Self::spawn_apiserver(
-            &self.etcd,
-            self.dir.path(),
-            self.port,
-            &self.options,
-            &self.dir.path().join("apiserver.log"),
-        )
-        .await?;
+        let log = self.dir.path().join("apiserver.log");
+        (self.apiserver, _) =
+            Self::spawn_apiserver(&self.etcd, self.dir.path(), self.port, &self.options, &log).await?;
         Ok(())
     }
 
