@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited, StreamBody};
 use hyper::body::{Frame, Incoming};
@@ -135,9 +135,17 @@ pub async fn serve(
     let query = parse_query(req.uri().query());
     let watch_flag = matches!(query.get("watch").map(String::as_str), Some("true" | "1"));
     let info = RequestInfo::parse(&method, &path, watch_flag);
-    let response = match handle(&state, cert_user.as_deref(), &info, &query, req).await {
-        Ok(resp) => resp,
-        Err(err) => error_response(&err),
+    // A bug reached by some input must cost one 500, never the connection or the server;
+    // kube-apiserver's panic filter answers the same way.
+    let handled =
+        std::panic::AssertUnwindSafe(handle(&state, cert_user.as_deref(), &info, &query, req)).catch_unwind().await;
+    let response = match handled {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(err)) => error_response(&err),
+        Err(_) => {
+            tracing::error!(path = %path, "request handler panicked");
+            error_response(&ApiError::internal("This request caused apiserver to panic. Look in the logs for details."))
+        }
     };
     let code = response.status().as_u16();
     let scope = if !info.is_resource {

@@ -20,9 +20,28 @@ fn take(obj: &mut Value, pointer: &str, field: &str) -> Option<Value> {
     obj.pointer_mut(pointer)?.as_object_mut()?.remove(field)
 }
 
+/// The object at `field` of `obj`, made an object if it is missing or of another type.
+fn object_at<'a>(obj: &'a mut Value, field: &str) -> Option<&'a mut serde_json::Map<String, Value>> {
+    let map = obj.as_object_mut()?;
+    let entry = map.entry(field).or_insert_with(|| json!({}));
+    if !entry.is_object() {
+        *entry = json!({});
+    }
+    entry.as_object_mut()
+}
+
 fn annotate(obj: &mut Value, key: &str, value: &Value) {
-    if let Ok(text) = serde_json::to_string(value) {
-        obj["metadata"]["annotations"][key] = json!(text);
+    if let (Ok(text), Some(meta)) = (serde_json::to_string(value), object_at(obj, "metadata")) {
+        let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+        if let Some(a) = annotations.as_object_mut() {
+            a.insert(key.to_string(), json!(text));
+        }
+    }
+}
+
+fn set(obj: &mut Value, field: &str, key: &str, value: Value) {
+    if let Some(map) = object_at(obj, field) {
+        map.insert(key.to_string(), value);
     }
 }
 
@@ -40,11 +59,11 @@ pub fn v1_to_v2(obj: &mut Value) {
     if let Some(cpu) = take(obj, "/spec", "targetCPUUtilizationPercentage") {
         metrics.insert(0, json!({"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}}}));
     }
-    if !metrics.is_empty() && obj.get("spec").is_some() {
-        obj["spec"]["metrics"] = json!(metrics);
+    if !metrics.is_empty() {
+        set(obj, "spec", "metrics", json!(metrics));
     }
     if let Some(behavior) = take_annotation(obj, BEHAVIOR) {
-        obj["spec"]["behavior"] = behavior;
+        set(obj, "spec", "behavior", behavior);
     }
     let mut current: Vec<Value> =
         take_annotation(obj, CURRENT_METRICS).and_then(|m| m.as_array().cloned()).unwrap_or_default();
@@ -55,10 +74,10 @@ pub fn v1_to_v2(obj: &mut Value) {
         );
     }
     if !current.is_empty() {
-        obj["status"]["currentMetrics"] = json!(current);
+        set(obj, "status", "currentMetrics", json!(current));
     }
     if let Some(conditions) = take_annotation(obj, CONDITIONS) {
-        obj["status"]["conditions"] = conditions;
+        set(obj, "status", "conditions", conditions);
     }
 }
 
@@ -67,7 +86,7 @@ pub fn v2_to_v1(obj: &mut Value) {
     if let Some(Value::Array(metrics)) = take(obj, "/spec", "metrics") {
         let (cpu, others): (Vec<Value>, Vec<Value>) = metrics.into_iter().partition(is_cpu_utilization);
         if let Some(target) = cpu.first().and_then(|m| m.pointer("/resource/target/averageUtilization")) {
-            obj["spec"]["targetCPUUtilizationPercentage"] = target.clone();
+            set(obj, "spec", "targetCPUUtilizationPercentage", target.clone());
         }
         if !others.is_empty() {
             annotate(obj, METRICS, &json!(others));
@@ -81,7 +100,7 @@ pub fn v2_to_v1(obj: &mut Value) {
             m.get("type") == Some(&json!("Resource")) && m.pointer("/resource/name") == Some(&json!("cpu"))
         });
         if let Some(now) = cpu.first().and_then(|m| m.pointer("/resource/current/averageUtilization")) {
-            obj["status"]["currentCPUUtilizationPercentage"] = now.clone();
+            set(obj, "status", "currentCPUUtilizationPercentage", now.clone());
         }
         if !others.is_empty() {
             annotate(obj, CURRENT_METRICS, &json!(others));
