@@ -8,6 +8,7 @@ pub mod defaults;
 pub mod events;
 pub mod fields;
 pub mod hpa;
+pub mod shape;
 pub mod strategy;
 pub mod validation;
 
@@ -22,8 +23,10 @@ use crate::registry::store::Store;
 /// strategies and admission run them. `old` is the stored object on update.
 pub fn admit(def: &ResourceDef, version: &str, obj: &mut Value, old: Option<&Value>) -> Result<()> {
     if def.crd.is_some() {
+        shape::check(&def.kind, obj)?;
         return crd::admit_custom(def, version, obj, old);
     }
+    shape::check_builtin(&def.kind, obj)?;
     match old {
         None => defaults::prepare_for_create(&def.group, &def.resource, obj),
         Some(old) => defaults::prepare_for_update(&def.group, &def.resource, obj, old),

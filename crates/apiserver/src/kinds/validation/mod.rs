@@ -121,12 +121,56 @@ fn validate_kind(group: &str, resource: &str, obj: &Value, old: Option<&Value>) 
         ("batch", "jobs") => batch::job(obj, old),
         ("batch", "cronjobs") => batch::cron_job(obj, old),
         ("scheduling.k8s.io", "priorityclasses") => priority_class(obj, old),
+        ("autoscaling", "horizontalpodautoscalers") => horizontal_pod_autoscaler(obj, old),
+        ("events.k8s.io", "events") => event_v1(obj, old),
         ("apiextensions.k8s.io", "customresourcedefinitions") => crd_name(obj, old),
         _ => match name_rule(group, resource) {
             Some((rule, namespaced)) => core_v1::meta_only(obj, old, namespaced, rule),
             None => Vec::new(),
         },
     }
+}
+
+/// HorizontalPodAutoscalers (pkg/apis/autoscaling/validation): a target to scale and a sane
+/// replica range. The same checks hold for the v1 and v2 shapes.
+fn horizontal_pod_autoscaler(obj: &Value, old: Option<&Value>) -> Vec<Cause> {
+    let mut out = core_v1::meta_only(obj, old, true, NameRule::Subdomain);
+    let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
+    for field in ["kind", "name"] {
+        if spec.pointer(&format!("/scaleTargetRef/{field}")).and_then(Value::as_str).is_none_or(str::is_empty) {
+            out.push(Cause::required(format!("spec.scaleTargetRef.{field}"), ""));
+        }
+    }
+    let min = spec.get("minReplicas").and_then(Value::as_i64);
+    let max = spec.get("maxReplicas").and_then(Value::as_i64).unwrap_or(0);
+    if let Some(min) = min.filter(|m| *m < 1) {
+        out.push(Cause::invalid("spec.minReplicas", &Value::from(min), "must be greater than or equal to 1"));
+    }
+    if max < 1 {
+        out.push(Cause::invalid("spec.maxReplicas", &Value::from(max), "must be greater than or equal to 1"));
+    } else if min.is_some_and(|m| m > max) {
+        out.push(Cause::invalid(
+            "spec.maxReplicas",
+            &Value::from(max),
+            "must be greater than or equal to `minReplicas`",
+        ));
+    }
+    out
+}
+
+/// events.k8s.io/v1 Events must say who reported what (pkg/apis/core/validation/events.go,
+/// the checks for the new API; core v1 Events keep the legacy, lax rules).
+fn event_v1(obj: &Value, old: Option<&Value>) -> Vec<Cause> {
+    let mut out = core_v1::meta_only(obj, old, true, NameRule::Subdomain);
+    for field in ["eventTime", "reportingController", "reportingInstance", "action", "reason"] {
+        if obj.get(field).and_then(Value::as_str).is_none_or(str::is_empty) {
+            out.push(Cause::required(field, ""));
+        }
+    }
+    if let Some(t) = obj.get("type").filter(|t| !matches!(t.as_str(), Some("Normal" | "Warning"))) {
+        out.push(Cause::not_supported("type", t, &["Normal", "Warning"]));
+    }
+    out
 }
 
 /// PriorityClasses: "system-" names are reserved and user values are capped at 1e9.
