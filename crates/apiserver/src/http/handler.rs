@@ -307,6 +307,12 @@ async fn read_body(req: Request<Incoming>) -> Result<(Option<String>, Bytes)> {
     Ok((content_type, body))
 }
 
+/// Reads a body and decodes it by its Content-Type.
+async fn read_object(req: Request<Incoming>) -> Result<Value> {
+    let (content_type, body) = read_body(req).await?;
+    negotiate::decode_body(content_type.as_deref(), &body)
+}
+
 fn dry_run(query: &HashMap<String, String>) -> Result<bool> {
     match query.get("dryRun").map(String::as_str) {
         None | Some("") => Ok(false),
@@ -461,8 +467,7 @@ async fn resource(
         }
         ("watch", None) => watch_response(state, def, version, ns_filter, query, output).await,
         ("create", None) => {
-            let (ct, body) = read_body(req).await?;
-            let obj = negotiate::decode_body(ct.as_deref(), &body)?;
+            let obj = read_object(req).await?;
             let created = if def.group.is_empty() && def.resource == "bindings" {
                 subresources::bind(store, ns, &obj, &write).await?
             } else if !def.is_stored() {
@@ -473,8 +478,7 @@ async fn resource(
             Ok(render(&def, version, output, StatusCode::CREATED, created, query))
         }
         ("create", Some("binding")) => {
-            let (ct, body) = read_body(req).await?;
-            let obj = negotiate::decode_body(ct.as_deref(), &body)?;
+            let obj = read_object(req).await?;
             if crate::registry::meta::meta_str(&obj, "name") != info.name {
                 return Err(ApiError::bad_request("name in URL does not match name in Binding object"));
             }
@@ -488,14 +492,12 @@ async fn resource(
             Ok(object_response(StatusCode::CREATED, Output::Json, &status))
         }
         ("update", None | Some("status")) => {
-            let (ct, body) = read_body(req).await?;
-            let obj = negotiate::decode_body(ct.as_deref(), &body)?;
+            let obj = read_object(req).await?;
             let updated = store.update(&def, version, ns, &info.name, obj, sub, &write).await?;
             Ok(render(&def, version, output, StatusCode::OK, updated, query))
         }
         ("update", Some("finalize")) => {
-            let (ct, body) = read_body(req).await?;
-            let obj = negotiate::decode_body(ct.as_deref(), &body)?;
+            let obj = read_object(req).await?;
             Ok(object_response(
                 StatusCode::OK,
                 Output::Json,
@@ -503,8 +505,7 @@ async fn resource(
             ))
         }
         ("update", Some("scale")) => {
-            let (ct, body) = read_body(req).await?;
-            let obj = negotiate::decode_body(ct.as_deref(), &body)?;
+            let obj = read_object(req).await?;
             Ok(object_response(
                 StatusCode::OK,
                 Output::Json,
@@ -518,14 +519,8 @@ async fn resource(
             if patch_type == PatchType::Strategic && def.crd.is_some() {
                 return Err(ApiError::unsupported_media_type(&crate::patch::accepted(&def)));
             }
-            let (_, body) = read_body(req).await?;
-            let patch = if patch_type == PatchType::Apply {
-                negotiate::decode_body(Some("application/yaml"), &body)?
-            } else {
-                serde_json::from_slice(&body).map_err(|e| {
-                    ApiError::bad_request(format!("the body of the request could not be decoded as JSON: {e}"))
-                })?
-            };
+            // The patch media types decode as JSON, apply patches as YAML (negotiate::decode_body).
+            let patch = read_object(req).await?;
             let patched = if sub == Some("scale") {
                 subresources::patch_scale(store, &def, version, ns, &info.name, patch_type, &patch, &write).await?
             } else {

@@ -8,16 +8,11 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-/// Labels of a request counter.
+/// Labels of a request counter: the latency labels plus the answer's code.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub verb: String,
-    pub group: String,
-    pub version: String,
-    pub resource: String,
-    pub subresource: String,
-    pub scope: String,
-    pub component: String,
+    #[prometheus(flatten)]
+    pub request: DurationLabels,
     pub code: String,
 }
 
@@ -68,18 +63,9 @@ impl Metrics {
 
     /// Records one finished request.
     pub fn observe(&self, labels: DurationLabels, code: u16, seconds: f64) {
-        let counter = RequestLabels {
-            verb: labels.verb.clone(),
-            group: labels.group.clone(),
-            version: labels.version.clone(),
-            resource: labels.resource.clone(),
-            subresource: labels.subresource.clone(),
-            scope: labels.scope.clone(),
-            component: labels.component.clone(),
-            code: code.to_string(),
-        };
-        self.requests.get_or_create(&counter).inc();
         self.durations.get_or_create(&labels).observe(seconds);
+        let counter = RequestLabels { request: labels, code: code.to_string() };
+        self.requests.get_or_create(&counter).inc();
     }
 
     /// The Prometheus text exposition.
