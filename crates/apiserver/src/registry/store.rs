@@ -137,6 +137,11 @@ impl NamespaceCache {
         self.0.read().ok()?.get(name).copied()
     }
 
+    /// Whether any known namespace is terminating.
+    pub fn any_terminating(&self) -> bool {
+        self.0.read().is_ok_and(|map| map.values().any(|t| *t))
+    }
+
     /// Records a namespace's state (None: it is gone).
     pub fn set(&self, name: &str, state: Option<&Value>) {
         if let Ok(mut map) = self.0.write() {
