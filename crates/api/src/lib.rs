@@ -1,0 +1,9 @@
+//! nestor-api: the types, keys and names every Nestor component shares. No I/O.
+
+pub mod keys;
+pub mod marks;
+pub mod naming;
+pub mod types;
+
+pub use marks::Marks;
+pub use types::{ClusterVersion, Phase, VirtualCluster, VirtualClusterSpec, VirtualClusterStatus};
