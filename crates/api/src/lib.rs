@@ -7,3 +7,7 @@ pub mod types;
 
 pub use marks::Marks;
 pub use types::{ClusterVersion, Phase, VirtualCluster, VirtualClusterSpec, VirtualClusterStatus};
+pub mod duration;
+
+#[cfg(feature = "cli")]
+pub mod cli;

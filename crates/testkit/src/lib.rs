@@ -4,8 +4,10 @@
 //! `Cluster::start()` gives a running pair; dropping it kills both processes and removes
 //! their data. `eventually` polls a condition with a deadline: tests never sleep blindly.
 
+pub mod kubectl;
 mod pki;
 mod process;
+pub mod tenancy;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -43,20 +45,24 @@ where
 /// Where the `nestor-apiserver` binary is: `NESTOR_APISERVER_BIN`, or beside the test binary
 /// in cargo's target directory.
 pub fn apiserver_binary() -> Result<PathBuf> {
-    if let Ok(p) = std::env::var("NESTOR_APISERVER_BIN") {
+    binary("nestor-apiserver")
+}
+
+/// Where one of Nestor's binaries is: `NESTOR_<NAME>_BIN` (`NESTOR_SYNCER_BIN` for
+/// `nestor-syncer`), or beside the test binary in cargo's target directory.
+pub fn binary(name: &str) -> Result<PathBuf> {
+    let var = format!("{}_BIN", name.replace('-', "_").to_uppercase());
+    if let Ok(p) = std::env::var(&var) {
         return Ok(PathBuf::from(p));
     }
     let exe = std::env::current_exe()?;
     for dir in exe.ancestors().skip(1).take(3) {
-        let candidate = dir.join("nestor-apiserver");
+        let candidate = dir.join(name);
         if candidate.is_file() {
             return Ok(candidate);
         }
     }
-    bail!(
-        "nestor-apiserver binary not found near {}; run `cargo build --bins` first or set NESTOR_APISERVER_BIN",
-        exe.display()
-    )
+    bail!("{name} binary not found near {}; run `cargo build --bins` first or set {var}", exe.display())
 }
 
 /// Options of a test cluster.

@@ -1,0 +1,72 @@
+//! Command-line pieces every Nestor binary shares (feature `cli`): logging flags, the client
+//! from `--kubeconfig`, and the stop signal.
+
+use std::path::Path;
+
+use anyhow::Context;
+use clap::{Args as ClapArgs, ValueEnum};
+
+/// Logging flags shared by every Nestor binary.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct LogArgs {
+    /// Log level or tracing filter (e.g. `info`, `debug`, `nestor_syncer=debug,kube=info`).
+    #[arg(long, default_value = "info", env = "NESTOR_LOG")]
+    pub log_level: String,
+
+    /// Log line format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Plain)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Plain,
+    Json,
+}
+
+impl LogArgs {
+    /// Installs the global tracing subscriber.
+    pub fn init(&self) {
+        let filter = tracing_subscriber::EnvFilter::try_new(&self.log_level)
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // Colours only on a terminal: logs written to files stay plain text.
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+        let _ = match self.log_format {
+            LogFormat::Plain => builder.try_init(),
+            LogFormat::Json => builder.json().try_init(),
+        };
+    }
+}
+
+/// A client from `--kubeconfig`, else from $KUBECONFIG, `~/.kube/config` or the in-cluster
+/// service account.
+pub async fn client(kubeconfig: Option<&Path>) -> anyhow::Result<kube::Client> {
+    let config = match kubeconfig {
+        Some(path) => {
+            let kubeconfig = kube::config::Kubeconfig::read_from(path)
+                .with_context(|| format!("reading kubeconfig {}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default()).await?
+        }
+        None => kube::Config::infer().await.context("no kubeconfig found (use --kubeconfig or KUBECONFIG)")?,
+    };
+    Ok(kube::Client::try_from(config)?)
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminated = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminated => {}
+    }
+}

@@ -1,0 +1,17 @@
+//! `nestor-nodesim`: the thin binary around [`nestor_nodesim::run`]. Stops cleanly on SIGINT
+//! or SIGTERM.
+
+use anyhow::Result;
+use clap::Parser;
+use nestor_api::cli;
+use nestor_nodesim::args::Args;
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    args.log.init();
+    let config = args.config();
+    let client = cli::client(args.client.kubeconfig.as_deref()).await?;
+    nestor_nodesim::run(client, config, cli::shutdown_signal()).await?;
+    Ok(())
+}

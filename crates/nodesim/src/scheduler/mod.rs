@@ -1,0 +1,178 @@
+//! The scheduler stand-in: binds each waiting pod of `default-scheduler` to the least-loaded
+//! node it fits (through `pods/binding`, as kube-scheduler does), and marks pods that fit
+//! nowhere `PodScheduled=False` with kube-scheduler's reason and message. Waiting pods are
+//! tried again whenever a pod or node changes, and every retry interval.
+
+pub mod affinity;
+pub mod cache;
+pub mod fit;
+pub mod taints;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::json;
+use tokio::sync::Notify;
+use tracing::{debug, info, warn};
+
+use crate::events::Recorder;
+use crate::key::PodKey;
+use crate::time::now_secs;
+use cache::{Cache, Pending, Scheduled};
+
+/// Why a scheduling step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("failed to bind pod {0} to node {1}: {2}")]
+    Bind(PodKey, String, #[source] kube::Error),
+    #[error("failed to update the PodScheduled condition of pod {0}: {1}")]
+    Condition(PodKey, #[source] kube::Error),
+}
+
+/// The shared scheduler state: the cache the watches fill and the bell they ring.
+#[derive(Clone, Default)]
+pub struct Handle {
+    cache: Arc<Mutex<Cache>>,
+    wake: Arc<Notify>,
+}
+
+impl Handle {
+    /// The cache, locked.
+    pub fn cache(&self) -> MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Asks for a scheduling pass (coalesced: many rings before a pass make one pass).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// The scheduler loop.
+pub struct Scheduler {
+    client: kube::Client,
+    handle: Handle,
+    retry: Duration,
+    events: Recorder,
+}
+
+impl Scheduler {
+    /// A scheduler serving pods through `client`, with state in `handle`.
+    pub fn new(client: kube::Client, handle: Handle, name: &str, retry: Duration) -> Self {
+        Scheduler { events: Recorder::new(client.clone(), name), client, handle, retry }
+    }
+
+    /// Runs passes until the task is dropped.
+    pub async fn run(self) {
+        loop {
+            tokio::select! {
+                _ = self.handle.wake.notified() => {}
+                _ = tokio::time::sleep(self.retry) => {}
+            }
+            self.pass().await;
+        }
+    }
+
+    /// Tries every waiting pod once, in queue order, counting each binding before the next.
+    async fn pass(&self) {
+        let (nodes, mut usage, pending) = {
+            let cache = self.handle.cache();
+            if !cache.synced() {
+                return;
+            }
+            cache.snapshot()
+        };
+        for (key, pod) in pending {
+            if pod.gated {
+                let msg = "Scheduling is blocked due to non-empty scheduling gates".to_string();
+                self.mark_unscheduled(&key, &pod, "SchedulingGated", msg).await;
+                continue;
+            }
+            match fit::choose(&pod.view, &nodes, &usage) {
+                Ok(node) => {
+                    let node = node.name.clone();
+                    match self.bind(&key, &pod.uid, &node).await {
+                        Ok(()) => {
+                            info!(pod = %key, %node, "bound");
+                            usage.entry(node.clone()).or_default().add(&pod.view.requests);
+                            self.handle.cache().assume(&key, &node);
+                            let msg = format!("Successfully assigned {key} to {node}");
+                            self.events.pod(&key, &pod.uid, "Normal", "Scheduled", msg, None);
+                        }
+                        // 409: bound meanwhile or being deleted; 404: gone. The watch will say.
+                        Err(Error::Bind(_, _, kube::Error::Api(s))) if s.code == 409 || s.code == 404 => {
+                            debug!(pod = %key, reason = %s.message, "binding refused");
+                        }
+                        Err(e) => warn!(error = %e, "binding failed"),
+                    }
+                }
+                Err(per_node) => {
+                    let msg = fit::fit_error_message(nodes.len(), &per_node);
+                    self.mark_unscheduled(&key, &pod, "Unschedulable", msg).await;
+                }
+            }
+        }
+    }
+
+    async fn bind(&self, key: &PodKey, uid: &str, node: &str) -> Result<(), Error> {
+        let binding = json!({
+            "apiVersion": "v1",
+            "kind": "Binding",
+            "metadata": {"name": key.name, "namespace": key.namespace, "uid": uid},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": node},
+        });
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
+        api.create_subresource::<_, serde_json::Value>("binding", &key.name, &PostParams::default(), &binding)
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::Bind(key.clone(), node.to_string(), e))
+    }
+
+    /// Writes `PodScheduled=False` with `reason` and `message` unless the pod shows it already,
+    /// and records a FailedScheduling event when it changes.
+    async fn mark_unscheduled(&self, key: &PodKey, pod: &Pending, reason: &str, message: String) {
+        let old = pod.condition.as_ref();
+        if old.is_some_and(|c| c.status == "False" && c.reason == reason && c.message == message) {
+            return;
+        }
+        // The transition time moves only when the status does (podutil.UpdatePodCondition).
+        let since = old.filter(|c| c.status == "False").and_then(|c| c.since).unwrap_or_else(now_secs);
+        let condition = Scheduled { status: "False".into(), reason: reason.into(), message, since: Some(since) };
+        match self.write_condition(key, &pod.uid, &condition).await {
+            Ok(()) => {
+                if reason == "Unschedulable" {
+                    info!(pod = %key, message = %condition.message, "unschedulable");
+                    self.events.pod(key, &pod.uid, "Warning", "FailedScheduling", condition.message.clone(), None);
+                }
+                self.handle.cache().set_condition(key, condition);
+            }
+            Err(Error::Condition(_, kube::Error::Api(s))) if s.code == 404 || s.code == 409 => {
+                debug!(pod = %key, reason = %s.message, "condition not written");
+            }
+            Err(e) => warn!(error = %e, "condition not written"),
+        }
+    }
+
+    async fn write_condition(&self, key: &PodKey, uid: &str, c: &Scheduled) -> Result<(), Error> {
+        // A strategic merge patch merges conditions by type, as kube-scheduler's
+        // PatchPodStatus does; the UID makes it a precondition against a recreated pod.
+        let patch = json!({
+            "metadata": {"uid": uid},
+            "status": {"conditions": [{
+                "type": "PodScheduled",
+                "status": c.status,
+                "reason": c.reason,
+                "message": c.message,
+                "lastProbeTime": null,
+                "lastTransitionTime": c.since.map(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time),
+            }]},
+        });
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
+        api.patch_status(&key.name, &PatchParams::default(), &Patch::Strategic(&patch))
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::Condition(key.clone(), e))
+    }
+}

@@ -1,0 +1,73 @@
+//! The flags of `nestor-syncer`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use nestor_api::duration;
+
+use crate::Config;
+
+/// Syncs every Running VirtualCluster's objects between its control plane and the super cluster.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "nestor-syncer", version)]
+pub struct Args {
+    /// Kubeconfig of the super cluster (else $KUBECONFIG, ~/.kube/config or in-cluster).
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Identity in the leader Lease (default: host name and process id).
+    #[arg(long)]
+    pub identity: Option<String>,
+
+    /// Namespace of the leader Lease `nestor-syncer` in the super cluster.
+    #[arg(long, default_value = "kube-system")]
+    pub lease_namespace: String,
+
+    /// How long a leader's Lease lasts without renewal.
+    #[arg(long, default_value = "15s", value_parser = duration::parse_flag)]
+    pub lease_duration: Duration,
+
+    /// How often every tenant is compared in full with the super cluster.
+    #[arg(long, default_value = "60s", value_parser = duration::parse_flag)]
+    pub patrol_interval: Duration,
+
+    /// Concurrent syncs over all tenants.
+    #[arg(long, default_value_t = 32)]
+    pub workers: usize,
+
+    /// Concurrent syncs of one tenant: one tenant's flood leaves workers for the others.
+    #[arg(long, default_value_t = 8)]
+    pub tenant_in_flight: usize,
+
+    /// How often virtual nodes' Leases are renewed in the tenants.
+    #[arg(long, default_value = "10s", value_parser = duration::parse_flag)]
+    pub node_lease_interval: Duration,
+
+    /// Address of /metrics, /healthz and /readyz (port 0 picks a free one and logs it).
+    #[arg(long, default_value = "127.0.0.1:8091")]
+    pub metrics_addr: SocketAddr,
+
+    #[command(flatten)]
+    pub log: nestor_api::cli::LogArgs,
+}
+
+impl Args {
+    pub fn config(&self) -> Config {
+        let identity = self.identity.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+            format!("{}_{}", host.trim(), std::process::id())
+        });
+        Config {
+            identity,
+            lease_namespace: self.lease_namespace.clone(),
+            lease_duration: self.lease_duration,
+            patrol_interval: self.patrol_interval,
+            workers: self.workers,
+            per_tenant_in_flight: self.tenant_in_flight,
+            node_lease_interval: self.node_lease_interval,
+            metrics_addr: self.metrics_addr,
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Events upward: a super Event about a synced object is copied into the tenant, pointing at the
+//! tenant's object, so `kubectl describe pod` in the tenant shows scheduling and kubelet events.
+
+use anyhow::Result;
+use k8s_openapi::api::core::v1::Event;
+use kube::api::{Api, PostParams};
+use kube::ResourceExt;
+use nestor_api::VirtualCluster;
+use serde_json::json;
+use tracing::{debug, warn};
+
+use crate::convert::{self, Involved};
+use crate::reconcile::api;
+use crate::tenant::Tenant;
+use crate::Shared;
+
+/// Copies super Event `namespace`/`name` into the tenant.
+pub async fn reconcile(shared: &Shared, tenant: &Tenant, namespace: &str, name: &str) -> Result<()> {
+    let Some((key, tenant_ns)) = shared.namespaces.get(namespace) else { return Ok(()) };
+    if key != tenant.key {
+        return Ok(());
+    }
+    let Some(event) = Api::<Event>::namespaced(shared.super_client.clone(), namespace).get_opt(name).await? else {
+        return Ok(());
+    };
+    let involved = &event.involved_object;
+    let (kind, api_version) =
+        (involved.kind.clone().unwrap_or_default(), involved.api_version.clone().unwrap_or_default());
+    let Some(synced) = tenant.synced.iter().find(|s| s.resource.kind == kind && s.resource.api_version == api_version)
+    else {
+        return Ok(());
+    };
+    let object_name = involved.name.clone().unwrap_or_default();
+    let Some(object) = api(&tenant.client, synced, Some(&tenant_ns)).get_opt(&object_name).await? else {
+        debug!(event = %name, "the event's object is not in the tenant; not copied");
+        return Ok(());
+    };
+    let uid = object.uid().unwrap_or_default();
+    let tenant_ns_of_object = if synced.namespaced { tenant_ns.as_str() } else { "" };
+    let copy = convert::event_up(
+        &serde_json::to_value(&event)?,
+        &Involved {
+            api_version: &api_version,
+            kind: &kind,
+            namespace: tenant_ns_of_object,
+            name: &object_name,
+            uid: &uid,
+        },
+    );
+    let events: Api<Event> = Api::namespaced(tenant.client.clone(), &tenant_ns);
+    match events.get_opt(name).await? {
+        None => {
+            match events.create(&PostParams::default(), &serde_json::from_value(copy)?).await {
+                Err(kube::Error::Api(e)) if e.code == 409 => anyhow::bail!("event appeared meanwhile"),
+                other => other?,
+            };
+        }
+        Some(existing) => {
+            let mut updated = copy;
+            updated["metadata"]["resourceVersion"] = json!(existing.resource_version());
+            let current = serde_json::to_value(&existing)?;
+            let changed = ["count", "lastTimestamp", "message", "series"].iter().any(|f| updated[f] != current[f]);
+            if changed {
+                events.replace(name, &PostParams::default(), &serde_json::from_value(updated)?).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Records a Warning event on a VirtualCluster.
+pub async fn warn_on_vc(shared: &Shared, vc: &VirtualCluster, reason: &str, message: &str) {
+    let namespace = vc.namespace().unwrap_or_default();
+    let now = chrono::Utc::now();
+    let event = json!({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {
+            "name": format!("{}.{:x}", vc.name_any(), now.timestamp_nanos_opt().unwrap_or_default()),
+            "namespace": namespace,
+        },
+        "involvedObject": {
+            "apiVersion": "tenancy.nestor.dev/v1alpha1", "kind": "VirtualCluster",
+            "name": vc.name_any(), "namespace": namespace, "uid": vc.uid(),
+        },
+        "reason": reason, "message": message, "type": "Warning", "count": 1,
+        "firstTimestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "lastTimestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "source": {"component": "nestor-syncer"},
+        "reportingComponent": "nestor-syncer",
+    });
+    let api: Api<Event> = Api::namespaced(shared.super_client.clone(), &namespace);
+    let result = match serde_json::from_value(event) {
+        Ok(event) => api.create(&PostParams::default(), &event).await.map(|_| ()),
+        Err(e) => Err(kube::Error::SerdeError(e)),
+    };
+    if let Err(e) = result {
+        warn!(error = %e, "recording an event on the VirtualCluster failed");
+    }
+}

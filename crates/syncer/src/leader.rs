@@ -1,0 +1,123 @@
+//! Leader election on a `coordination.k8s.io/v1` Lease in the super cluster, as client-go's
+//! leaderelection does it: two syncers may run, one works. Expiry is judged by when this
+//! process last saw the record change, not by the holder's clock.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use kube::api::{Api, PostParams};
+use nestor_api::naming::SYNCER_LEASE;
+use tracing::{debug, info};
+
+use crate::Shared;
+
+pub struct Elector {
+    api: Api<Lease>,
+    identity: String,
+    duration: Duration,
+}
+
+/// What this process last saw of the Lease: (holder, renew time) and when it saw it change.
+type Observed = Option<((Option<String>, Option<MicroTime>), Instant)>;
+
+impl Elector {
+    pub fn new(shared: &Shared) -> Elector {
+        Elector {
+            api: Api::namespaced(shared.super_client.clone(), &shared.config.lease_namespace),
+            identity: shared.config.identity.clone(),
+            duration: shared.config.lease_duration,
+        }
+    }
+
+    fn retry_period(&self) -> Duration {
+        self.duration / 5
+    }
+
+    /// Waits until this process holds the Lease.
+    pub async fn acquire(&self) -> Result<()> {
+        let mut observed: Observed = None;
+        let mut said_waiting = false;
+        loop {
+            match self.try_acquire(&mut observed).await {
+                Ok(true) => return Ok(()),
+                Ok(false) if !said_waiting => {
+                    info!(lease = SYNCER_LEASE, "another syncer leads; standing by");
+                    said_waiting = true;
+                }
+                Ok(false) => {}
+                Err(e) => debug!(error = %e, "leader election attempt failed"),
+            }
+            tokio::time::sleep(self.retry_period()).await;
+        }
+    }
+
+    /// Renews the Lease until it cannot be renewed within two thirds of its duration; then
+    /// answers an error: the caller must stop working, another syncer may take over.
+    pub async fn keep(&self) -> Result<()> {
+        let mut last_renewal = Instant::now();
+        let mut observed: Observed = None;
+        loop {
+            tokio::time::sleep(self.retry_period()).await;
+            match self.try_acquire(&mut observed).await {
+                Ok(true) => last_renewal = Instant::now(),
+                Ok(false) => bail!("leader election lost: another syncer holds the Lease"),
+                Err(e) => debug!(error = %e, "renewing the Lease failed"),
+            }
+            if last_renewal.elapsed() > self.duration * 2 / 3 {
+                bail!("leader election lost: the Lease could not be renewed in time");
+            }
+        }
+    }
+
+    async fn try_acquire(&self, observed: &mut Observed) -> Result<bool> {
+        let now = MicroTime(k8s_openapi::jiff::Timestamp::now());
+        let seconds = i32::try_from(self.duration.as_secs()).unwrap_or(i32::MAX);
+        let Some(mut lease) = self.api.get_opt(SYNCER_LEASE).await? else {
+            let lease = Lease {
+                metadata: ObjectMeta { name: Some(SYNCER_LEASE.into()), ..Default::default() },
+                spec: Some(LeaseSpec {
+                    holder_identity: Some(self.identity.clone()),
+                    lease_duration_seconds: Some(seconds),
+                    acquire_time: Some(now.clone()),
+                    renew_time: Some(now),
+                    lease_transitions: Some(0),
+                    ..Default::default()
+                }),
+            };
+            return Ok(self.write(self.api.create(&PostParams::default(), &lease).await)?);
+        };
+        let spec = lease.spec.get_or_insert_with(Default::default);
+        let record = (spec.holder_identity.clone(), spec.renew_time.clone());
+        let held_by_me = spec.holder_identity.as_deref() == Some(self.identity.as_str());
+        if observed.as_ref().map(|(r, _)| r) != Some(&record) {
+            *observed = Some((record, Instant::now()));
+        }
+        let expired = observed.as_ref().is_some_and(|(_, seen)| {
+            let duration = spec.lease_duration_seconds.map_or(self.duration, |s| Duration::from_secs(s.max(0) as u64));
+            seen.elapsed() > duration
+        });
+        let vacant = spec.holder_identity.as_deref().is_none_or(str::is_empty);
+        if !held_by_me && !expired && !vacant {
+            return Ok(false);
+        }
+        if !held_by_me {
+            spec.lease_transitions = Some(spec.lease_transitions.unwrap_or(0) + 1);
+            spec.acquire_time = Some(now.clone());
+            spec.holder_identity = Some(self.identity.clone());
+        }
+        spec.lease_duration_seconds = Some(seconds);
+        spec.renew_time = Some(now);
+        Ok(self.write(self.api.replace(SYNCER_LEASE, &PostParams::default(), &lease).await)?)
+    }
+
+    /// A write that lost a race (409) means someone else got there first.
+    fn write(&self, result: kube::Result<Lease>) -> kube::Result<bool> {
+        match result {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(e)) if e.code == 409 => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The `nestor-syncer` binary: flags in, syncer out. Exits non-zero when it loses leadership,
+//! so that its supervisor restarts it as a candidate.
+
+use clap::Parser;
+use nestor_api::cli;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = nestor_syncer::Args::parse();
+    args.log.init();
+    let client = cli::client(args.kubeconfig.as_deref()).await?;
+    let syncer = nestor_syncer::Syncer::start(client, args.config(), cli::shutdown_signal()).await?;
+    syncer.wait().await
+}

@@ -1,0 +1,256 @@
+//! Virtual nodes: each super node that runs a tenant's pods appears in that tenant, with a
+//! Lease the syncer renews (so the tenant never sees it flap NotReady), and leaves once the
+//! tenant's last pod on it is gone.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::Result;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::Node;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::ResourceExt;
+use serde_json::{json, Value};
+use tracing::{debug, Instrument};
+
+use crate::convert;
+use crate::tenant::Tenant;
+use crate::{Item, Shared};
+
+const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
+/// kubelet's default lease duration.
+const LEASE_SECONDS: i32 = 40;
+
+#[derive(Default)]
+struct State {
+    /// Super pod UID -> (cluster key, node name), for placed pods of tenants.
+    pods: HashMap<String, (String, String)>,
+    /// (cluster key, node) -> pods of that tenant on that node.
+    counts: HashMap<(String, String), usize>,
+    /// Pods seen since a relist began.
+    relisting: Option<HashSet<String>>,
+}
+
+/// Which tenants have pods on which super nodes, from the super pod watcher.
+#[derive(Default)]
+pub struct Tracker(Mutex<State>);
+
+impl Tracker {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records where a super pod runs (`None`: nowhere, or deleted). Returns the (tenant, node)
+    /// pairs whose virtual node must appear or leave.
+    pub fn place(&self, uid: &str, placed: Option<(String, String)>) -> Vec<(String, String)> {
+        let mut state = self.lock();
+        if let Some(seen) = state.relisting.as_mut() {
+            seen.insert(uid.to_string());
+        }
+        if state.pods.get(uid) == placed.as_ref() {
+            return vec![];
+        }
+        let mut changed = vec![];
+        if let Some(old) = state.pods.remove(uid) {
+            changed.extend(Self::count(&mut state, old, false));
+        }
+        if let Some(new) = placed {
+            state.pods.insert(uid.to_string(), new.clone());
+            changed.extend(Self::count(&mut state, new, true));
+        }
+        changed
+    }
+
+    fn count(state: &mut State, at: (String, String), add: bool) -> Option<(String, String)> {
+        let n = state.counts.entry(at.clone()).or_insert(0);
+        if add {
+            *n += 1;
+        } else {
+            *n = n.saturating_sub(1);
+        }
+        let edge = if add { *n == 1 } else { *n == 0 };
+        if *n == 0 {
+            state.counts.remove(&at);
+        }
+        edge.then_some(at)
+    }
+
+    pub fn relist_start(&self) {
+        self.lock().relisting = Some(HashSet::new());
+    }
+
+    /// Forgets pods the relist did not see (deleted while the watch was down).
+    pub fn relist_done(&self) -> Vec<(String, String)> {
+        let mut state = self.lock();
+        let Some(seen) = state.relisting.take() else { return vec![] };
+        let gone: Vec<String> = state.pods.keys().filter(|uid| !seen.contains(*uid)).cloned().collect();
+        let mut changed = vec![];
+        for uid in gone {
+            if let Some(old) = state.pods.remove(&uid) {
+                changed.extend(Self::count(&mut state, old, false));
+            }
+        }
+        changed
+    }
+
+    pub fn pods_on(&self, key: &str, node: &str) -> usize {
+        self.lock().counts.get(&(key.to_string(), node.to_string())).copied().unwrap_or(0)
+    }
+
+    pub fn tenants_on(&self, node: &str) -> Vec<String> {
+        self.lock().counts.keys().filter(|(_, n)| n == node).map(|(k, _)| k.clone()).collect()
+    }
+
+    pub fn nodes_of(&self, key: &str) -> Vec<String> {
+        self.lock().counts.keys().filter(|(k, _)| k == key).map(|(_, n)| n.clone()).collect()
+    }
+
+    pub fn forget_tenant(&self, key: &str) {
+        let mut state = self.lock();
+        state.pods.retain(|_, (k, _)| k != key);
+        state.counts.retain(|(k, _), _| k != key);
+    }
+}
+
+fn not_found(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 404)
+}
+
+/// Brings a tenant's virtual node `name` in line with the super node and the tenant's pods.
+pub async fn reconcile(shared: &Shared, tenant: &Tenant, name: &str) -> Result<()> {
+    let tenant_nodes: Api<Node> = Api::all(tenant.client.clone());
+    let super_node = if shared.nodes.pods_on(&tenant.key, name) > 0 {
+        Api::<Node>::all(shared.super_client.clone()).get_opt(name).await?
+    } else {
+        None
+    };
+    let Some(super_node) = super_node else {
+        debug!(node = %name, "no pods of the tenant on the node; removing the virtual node");
+        for result in [
+            tenant_nodes.delete(name, &DeleteParams::default()).await.map(|_| ()),
+            leases(tenant).delete(name, &DeleteParams::default()).await.map(|_| ()),
+        ] {
+            match result {
+                Err(e) if !not_found(&e) => return Err(e.into()),
+                _ => {}
+            }
+        }
+        return Ok(());
+    };
+    let super_value = serde_json::to_value(&super_node)?;
+    let want = convert::virtual_node(&super_value);
+    let node = match tenant_nodes.get_opt(name).await? {
+        None => tenant_nodes.create(&PostParams::default(), &serde_json::from_value(want)?).await?,
+        Some(node) => {
+            let actual = serde_json::to_value(&node)?;
+            let merged = convert::merge_virtual_node(&actual, &want);
+            if merged != actual {
+                tenant_nodes.replace(name, &PostParams::default(), &serde_json::from_value(merged)?).await?
+            } else {
+                node
+            }
+        }
+    };
+    let mut value = serde_json::to_value(&node)?;
+    if let Some(status) = convert::virtual_node_status(&super_value, &value) {
+        value["status"] = status;
+        tenant_nodes.replace_status(name, &PostParams::default(), &serde_json::from_value(value)?).await?;
+    }
+    if leases(tenant).get_opt(name).await?.is_none() {
+        let lease = json!({
+            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": name, "namespace": NODE_LEASE_NAMESPACE, "ownerReferences": [{
+                "apiVersion": "v1", "kind": "Node", "name": name, "uid": node.uid().unwrap_or_default(),
+            }]},
+            "spec": {"holderIdentity": name, "leaseDurationSeconds": LEASE_SECONDS, "renewTime": now_micro()},
+        });
+        match leases(tenant).create(&PostParams::default(), &serde_json::from_value(lease)?).await {
+            Err(kube::Error::Api(e)) if e.code == 409 => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn leases(tenant: &Tenant) -> Api<Lease> {
+    Api::namespaced(tenant.client.clone(), NODE_LEASE_NAMESPACE)
+}
+
+/// `metav1.MicroTime` as Kubernetes writes it.
+pub fn now_micro() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Renews every virtual node's Lease in every tenant, like a kubelet would; a slow tenant
+/// delays nobody else.
+pub async fn renew_leases(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(shared.config.node_lease_interval);
+    loop {
+        tick.tick().await;
+        let renewals = shared.tenants().into_iter().map(|tenant| {
+            let shared = Arc::clone(&shared);
+            let span = tenant.span.clone();
+            async move {
+                for node in shared.nodes.nodes_of(&tenant.key) {
+                    let patch: Value = json!({"spec": {"renewTime": now_micro(), "holderIdentity": node}});
+                    let api = leases(&tenant);
+                    let params = PatchParams::default();
+                    let patch = Patch::Merge(&patch);
+                    match tokio::time::timeout(Duration::from_secs(5), api.patch(&node, &params, &patch)).await {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) if not_found(&e) => shared.queue.add(&tenant.key, Item::Node { name: node }),
+                        Ok(Err(e)) => debug!(node = %node, error = %e, "renewing the node lease failed"),
+                        Err(_) => {
+                            debug!("tenant is slow; skipping its lease renewals this round");
+                            break;
+                        }
+                    }
+                }
+            }
+            .instrument(span)
+        });
+        futures::future::join_all(renewals).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(k: &str, n: &str) -> Option<(String, String)> {
+        Some((k.into(), n.into()))
+    }
+
+    #[test]
+    fn a_node_appears_with_the_first_pod_and_leaves_with_the_last() {
+        let t = Tracker::default();
+        assert_eq!(t.place("p1", at("blue", "n1")), vec![("blue".into(), "n1".into())]);
+        assert!(t.place("p2", at("blue", "n1")).is_empty());
+        assert_eq!(t.pods_on("blue", "n1"), 2);
+        assert!(t.place("p1", None).is_empty());
+        assert_eq!(t.place("p2", None), vec![("blue".into(), "n1".into())]);
+        assert_eq!(t.pods_on("blue", "n1"), 0);
+        assert!(t.tenants_on("n1").is_empty());
+    }
+
+    #[test]
+    fn a_pod_moving_nodes_and_a_relist_that_misses_pods() {
+        let t = Tracker::default();
+        t.place("p1", at("blue", "n1"));
+        t.place("p2", at("green", "n2"));
+        let moved = t.place("p1", at("blue", "n2"));
+        assert_eq!(moved, vec![("blue".into(), "n1".into()), ("blue".into(), "n2".into())]);
+        let mut on_n2 = t.tenants_on("n2");
+        on_n2.sort();
+        assert_eq!(on_n2, ["blue", "green"]);
+        t.relist_start();
+        t.place("p2", at("green", "n2"));
+        assert_eq!(t.relist_done(), vec![("blue".into(), "n2".into())]);
+        assert_eq!(t.nodes_of("green"), ["n2"]);
+        t.forget_tenant("green");
+        assert!(t.nodes_of("green").is_empty());
+    }
+}

@@ -1,0 +1,164 @@
+//! Patrol: a full comparison of each tenant's objects with their super copies, run once a
+//! tenant's watchers have listed and then periodically. It queues whatever differs (a super
+//! object deleted or edited by hand, a missed watch event) and counts the repairs.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use anyhow::Result;
+use futures::future::join_all;
+use kube::api::{Api, DynamicObject, ListParams};
+use kube::core::ObjectList;
+use kube::ResourceExt;
+use nestor_api::{keys, Marks, VirtualCluster};
+use serde_json::Value;
+use tracing::{debug, info, warn, Instrument};
+
+use crate::convert::{self, Kind};
+use crate::reconcile::{desired, wanted, Target};
+use crate::resources::Synced;
+use crate::tenant::Tenant;
+use crate::{registry, Item, Shared};
+
+const PAGE: u32 = 500;
+
+pub async fn every_interval(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(shared.config.patrol_interval);
+    tick.tick().await; // the first patrol of each kind runs when its watcher has listed
+    loop {
+        tick.tick().await;
+        let tenants = shared.tenants();
+        join_all(tenants.iter().map(|tenant| {
+            let shared = Arc::clone(&shared);
+            async move {
+                for synced in &tenant.synced {
+                    tenant_kind(&shared, tenant, synced).await;
+                }
+            }
+        }))
+        .await;
+        if let Err(e) = remove_orphans(&shared).await {
+            warn!(error = %format!("{e:#}"), "looking for super objects of deleted tenants failed");
+        }
+    }
+}
+
+/// Compares one kind of one tenant with the super cluster and queues what differs.
+pub async fn tenant_kind(shared: &Shared, tenant: &Tenant, synced: &Synced) {
+    let span = tenant.span.clone();
+    async {
+        match compare(shared, tenant, synced).await {
+            Ok(repairs) if repairs > 0 => info!(resource = %synced.label(), repairs, "patrol found drift"),
+            Ok(_) => {}
+            Err(e) => {
+                debug!(resource = %synced.label(), error = %format!("{e:#}"), "patrol failed; next round retries")
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn list_all(api: &Api<DynamicObject>, params: ListParams) -> Result<Vec<DynamicObject>> {
+    let mut items = vec![];
+    let mut params = params.limit(PAGE);
+    loop {
+        let page: ObjectList<DynamicObject> = api.list(&params).await?;
+        items.extend(page.items);
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(token) => params = params.continue_token(&token),
+            None => return Ok(items),
+        }
+    }
+}
+
+async fn compare(shared: &Shared, tenant: &Tenant, synced: &Synced) -> Result<usize> {
+    let label = synced.label();
+    let tenant_objects =
+        list_all(&Api::all_with(tenant.client.clone(), &synced.resource), ListParams::default()).await?;
+    let selector = format!("{}={}", keys::CLUSTER, tenant.key);
+    let super_api: Api<DynamicObject> = Api::all_with(shared.super_client.clone(), &synced.resource);
+    let mut super_objects: HashMap<(String, String), DynamicObject> = HashMap::new();
+    for obj in list_all(&super_api, ListParams::default().labels(&selector)).await? {
+        if let Some(marks) = Marks::read(&obj.metadata).filter(|m| tenant.owns(m)) {
+            super_objects.insert((marks.namespace, marks.name), obj);
+        }
+    }
+    shared.metrics.objects(&tenant.key, &label, tenant_objects.len());
+    let mut repairs = 0;
+    let mut queue = |namespace: String, name: String, reason: Option<&str>| {
+        if let Some(reason) = reason {
+            shared.metrics.repair(&tenant.key, &label, reason);
+            repairs += 1;
+            debug!(resource = %label, %namespace, %name, reason, "patrol repairs");
+        }
+        shared.queue.add(&tenant.key, Item::Object { resource: label.clone(), namespace, name });
+    };
+    for object in tenant_objects {
+        let (namespace, name) = (object.namespace().unwrap_or_default(), object.name_any());
+        let Some(target) = Target::of(tenant, synced, &namespace, &name) else { continue };
+        if !wanted(tenant, synced, &object).await? {
+            continue;
+        }
+        let value = serde_json::to_value(&object)?;
+        let Some(copy) = super_objects.remove(&(namespace.clone(), name.clone())) else {
+            let finished =
+                synced.kind == Kind::Pod && matches!(value["status"]["phase"].as_str(), Some("Succeeded" | "Failed"));
+            if !finished {
+                queue(namespace, name, Some("missing"));
+            }
+            continue;
+        };
+        let copy_marks = Marks::read(&copy.metadata).unwrap_or_default();
+        let actual = serde_json::to_value(&copy)?;
+        if object.metadata.deletion_timestamp.is_some() {
+            queue(namespace, name, None);
+        } else if copy_marks.uid != object.uid().unwrap_or_default() {
+            queue(namespace, name, Some("stale"));
+        } else if convert::merge(synced.kind, &actual, &desired(tenant, synced, &target, &value)) != actual {
+            queue(namespace, name, Some("drift"));
+        } else if synced.status_up && status_behind(synced, &actual, &value) {
+            queue(namespace, name, None);
+        }
+    }
+    for (namespace, name) in super_objects.into_keys() {
+        queue(namespace, name, Some("orphan"));
+    }
+    Ok(repairs)
+}
+
+fn status_behind(synced: &Synced, super_value: &Value, tenant_value: &Value) -> bool {
+    let unbound = synced.kind == Kind::Pod
+        && super_value["spec"]["nodeName"].is_string()
+        && !tenant_value["spec"]["nodeName"].is_string();
+    unbound || convert::status_up(synced.kind, super_value, tenant_value).is_some()
+}
+
+/// Deletes the super namespaces of VirtualClusters that no longer exist (deleted while no
+/// syncer was running).
+async fn remove_orphans(shared: &Shared) -> Result<()> {
+    let live: HashSet<String> = Api::<VirtualCluster>::all(shared.super_client.clone())
+        .list(&ListParams::default())
+        .await?
+        .items
+        .iter()
+        .filter_map(|vc| vc.uid())
+        .collect();
+    let namespaces = Api::<k8s_openapi::api::core::v1::Namespace>::all(shared.super_client.clone())
+        .list(&ListParams::default().labels(keys::CLUSTER))
+        .await?;
+    let mut orphaned: HashSet<String> = HashSet::new();
+    for ns in namespaces.items {
+        if let Some(marks) = Marks::read(&ns.metadata) {
+            if !live.contains(&marks.vc_uid) {
+                orphaned.insert(marks.cluster_key);
+            }
+        }
+    }
+    for key in orphaned {
+        info!(tenant = %key, "removing super objects of a deleted VirtualCluster");
+        shared.metrics.repair(&key, "namespaces", "orphan");
+        registry::delete_super_objects(shared, &key).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! Watchers of the super cluster, shared by all tenants: every synced kind (only objects that
+//! carry the cluster label), nodes and events. A change queues the key of the tenant object it
+//! belongs to, read from the marks.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Event as CoreEvent, Node};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
+use kube::runtime::watcher::{self, watcher, Event};
+use kube::runtime::WatchStreamExt;
+use kube::ResourceExt;
+use nestor_api::types::{Condition, CONDITION_CRD_SYNCED};
+use nestor_api::{keys, Marks, VirtualCluster};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use crate::convert::Kind;
+use crate::resources::Synced;
+use crate::{Item, Shared};
+
+/// Super namespace -> (cluster key, tenant namespace), from the marks of super namespaces.
+#[derive(Default)]
+pub struct NamespaceMap(RwLock<HashMap<String, (String, String)>>);
+
+impl NamespaceMap {
+    pub fn get(&self, super_ns: &str) -> Option<(String, String)> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).get(super_ns).cloned()
+    }
+
+    fn set(&self, super_ns: String, owner: Option<(String, String)>) {
+        let mut map = self.0.write().unwrap_or_else(|e| e.into_inner());
+        match owner {
+            Some(owner) => map.insert(super_ns, owner),
+            None => map.remove(&super_ns),
+        };
+    }
+}
+
+/// The custom resources with a running super watcher, by label (`widgets.example.com`).
+#[derive(Default)]
+pub struct CustomWatchers(Mutex<HashMap<String, Synced>>);
+
+/// Starts the super watchers and waits (up to a bound) until each has listed once, so the
+/// namespace map and node tracker are filled before tenants start.
+pub async fn start(shared: &Arc<Shared>, tasks: &mut tokio::task::JoinSet<()>) {
+    let builtins = Synced::builtins();
+    let (listed, mut done) = mpsc::channel(builtins.len() + 1);
+    for synced in builtins {
+        tasks.spawn(watch_kind(Arc::clone(shared), synced, Some(listed.clone())));
+    }
+    drop(listed);
+    let all_listed = async { while done.recv().await.is_some() {} };
+    if tokio::time::timeout(Duration::from_secs(30), all_listed).await.is_err() {
+        warn!("the super cluster's first lists are slow; starting tenants anyway");
+    }
+    tasks.spawn(watch_nodes(Arc::clone(shared)));
+    tasks.spawn(watch_events(Arc::clone(shared)));
+}
+
+async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Sender<()>>) {
+    let api: Api<DynamicObject> = Api::all_with(shared.super_client.clone(), &synced.resource);
+    let config = watcher::Config::default().labels(keys::CLUSTER);
+    let mut stream = watcher(api, config).default_backoff().boxed();
+    let mut listed = listed;
+    let mut first_list = true;
+    let label = synced.label();
+    while let Some(event) = stream.next().await {
+        match event {
+            Ok(Event::Init) => {
+                if synced.kind == Kind::Pod {
+                    shared.nodes.relist_start();
+                }
+            }
+            Ok(Event::InitApply(obj)) => {
+                observe(&shared, &synced, &obj, false);
+                if !first_list {
+                    queue(&shared, &label, &obj);
+                }
+            }
+            Ok(Event::Apply(obj)) => {
+                observe(&shared, &synced, &obj, false);
+                queue(&shared, &label, &obj);
+            }
+            Ok(Event::Delete(obj)) => {
+                observe(&shared, &synced, &obj, true);
+                queue(&shared, &label, &obj);
+            }
+            Ok(Event::InitDone) => {
+                if synced.kind == Kind::Pod {
+                    for (key, node) in shared.nodes.relist_done() {
+                        shared.queue.add(&key, Item::Node { name: node });
+                    }
+                }
+                first_list = false;
+                if let Some(tx) = listed.take() {
+                    let _ = tx.send(()).await;
+                }
+            }
+            Err(e) => debug!(resource = %label, error = %e, "super watch failed; retrying"),
+        }
+    }
+}
+
+/// Keeps the namespace map and the node tracker up to date.
+fn observe(shared: &Shared, synced: &Synced, obj: &DynamicObject, deleted: bool) {
+    let marks = Marks::read(&obj.metadata);
+    match synced.kind {
+        Kind::Namespace => {
+            let owner = marks.filter(|_| !deleted).map(|m| (m.cluster_key, m.name));
+            shared.namespaces.set(obj.name_any(), owner);
+        }
+        Kind::Pod => {
+            let uid = obj.uid().unwrap_or_default();
+            let node = obj.data["spec"]["nodeName"].as_str().unwrap_or_default();
+            let placed = marks.filter(|_| !deleted && !node.is_empty()).map(|m| (m.cluster_key, node.to_string()));
+            for (key, node) in shared.nodes.place(&uid, placed) {
+                shared.queue.add(&key, Item::Node { name: node });
+            }
+        }
+        _ => {}
+    }
+}
+
+fn queue(shared: &Shared, label: &str, obj: &DynamicObject) {
+    let Some(marks) = Marks::read(&obj.metadata) else { return };
+    let Some(tenant) = shared.tenant(&marks.cluster_key) else { return };
+    if tenant.owns(&marks) {
+        shared.queue.add(
+            &tenant.key,
+            Item::Object { resource: label.to_string(), namespace: marks.namespace, name: marks.name },
+        );
+    }
+}
+
+async fn watch_nodes(shared: Arc<Shared>) {
+    let api: Api<Node> = Api::all(shared.super_client.clone());
+    let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
+    while let Some(event) = stream.next().await {
+        match event {
+            Ok(Event::Apply(node) | Event::InitApply(node) | Event::Delete(node)) => {
+                let name = node.name_any();
+                for key in shared.nodes.tenants_on(&name) {
+                    shared.queue.add(&key, Item::Node { name: name.clone() });
+                }
+            }
+            Ok(_) => {}
+            Err(e) => debug!(error = %e, "super node watch failed; retrying"),
+        }
+    }
+}
+
+async fn watch_events(shared: Arc<Shared>) {
+    let api: Api<CoreEvent> = Api::all(shared.super_client.clone());
+    let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
+    while let Some(event) = stream.next().await {
+        match event {
+            Ok(Event::Apply(ev) | Event::InitApply(ev)) => {
+                let namespace = ev.namespace().unwrap_or_default();
+                if let Some((key, _)) = shared.namespaces.get(&namespace) {
+                    shared.queue.add(&key, Item::Event { namespace, name: ev.name_any() });
+                }
+            }
+            Ok(_) => {}
+            Err(e) => debug!(error = %e, "super event watch failed; retrying"),
+        }
+    }
+}
+
+/// The custom resources a VirtualCluster lists for downward sync that can be synced: the
+/// tenant has the CRD, and the super cluster has the same one or none (then it is created from
+/// the tenant's). A conflict is a condition and an event on the VirtualCluster, never an
+/// overwrite.
+/// Answers the resources to sync and whether that is every one listed.
+pub async fn custom_resources(shared: &Arc<Shared>, tenant: &kube::Client, vc: &VirtualCluster) -> (Vec<Synced>, bool) {
+    let mut synced = vec![];
+    let mut problems = vec![];
+    for name in &vc.spec.sync.custom_resources {
+        match custom_resource(shared, tenant, name).await {
+            Ok(s) => synced.push(s),
+            Err(problem) => problems.push(format!("{name}: {problem}")),
+        }
+    }
+    if !vc.spec.sync.custom_resources.is_empty() {
+        report(shared, vc, &problems).await;
+    }
+    (synced, problems.is_empty())
+}
+
+async fn custom_resource(shared: &Arc<Shared>, tenant: &kube::Client, name: &str) -> Result<Synced, String> {
+    let tenant_crds: Api<CustomResourceDefinition> = Api::all(tenant.clone());
+    let super_crds: Api<CustomResourceDefinition> = Api::all(shared.super_client.clone());
+    let crd = match tenant_crds.get_opt(name).await {
+        Ok(Some(crd)) => crd,
+        Ok(None) => return Err("the tenant has no such CustomResourceDefinition".into()),
+        Err(e) => return Err(format!("reading the tenant's CustomResourceDefinition: {e}")),
+    };
+    let Some(version) = crd.spec.versions.iter().find(|v| v.storage).or(crd.spec.versions.first()) else {
+        return Err("the CustomResourceDefinition has no version".into());
+    };
+    match super_crds.get_opt(name).await {
+        Ok(Some(existing)) => {
+            let same = existing.spec.names.kind == crd.spec.names.kind
+                && existing.spec.scope == crd.spec.scope
+                && existing
+                    .spec
+                    .versions
+                    .iter()
+                    .any(|v| v.name == version.name && v.served && v.schema == version.schema);
+            if !same {
+                return Err(format!(
+                    "the super cluster's CustomResourceDefinition differs (kind, scope, or version {} and its schema); it is left as it is",
+                    version.name
+                ));
+            }
+        }
+        Ok(None) => {
+            let mut copy = CustomResourceDefinition { spec: crd.spec.clone(), ..Default::default() };
+            copy.metadata.name = Some(name.to_string());
+            copy.metadata.annotations = Some([(keys::VC_NAME.to_string(), "shared".to_string())].into());
+            if let Err(e) = super_crds.create(&PostParams::default(), &copy).await {
+                return Err(format!("creating the CustomResourceDefinition in the super cluster: {e}"));
+            }
+            info!(crd = %name, "created CustomResourceDefinition in the super cluster");
+        }
+        Err(e) => return Err(format!("reading the super cluster's CustomResourceDefinition: {e}")),
+    }
+    let synced = Synced::custom(
+        &crd.spec.group,
+        &version.name,
+        &crd.spec.names.kind,
+        &crd.spec.names.plural,
+        crd.spec.scope == "Namespaced",
+    );
+    let mut watchers = shared.custom.0.lock().unwrap_or_else(|e| e.into_inner());
+    if let std::collections::hash_map::Entry::Vacant(slot) = watchers.entry(synced.label()) {
+        slot.insert(synced.clone());
+        tokio::spawn(watch_kind(Arc::clone(shared), synced.clone(), None));
+    }
+    Ok(synced)
+}
+
+/// Sets the CustomResourcesSynced condition and, on problems, a Warning event.
+async fn report(shared: &Shared, vc: &VirtualCluster, problems: &[String]) {
+    let namespace = vc.namespace().unwrap_or_default();
+    let api: Api<VirtualCluster> = Api::namespaced(shared.super_client.clone(), &namespace);
+    let (status, reason, message) = if problems.is_empty() {
+        ("True", "Synced", "every listed custom resource is synced".to_string())
+    } else {
+        ("False", "Conflict", problems.join("; "))
+    };
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for _ in 0..3 {
+        let Ok(mut current) = api.get_status(&vc.name_any()).await else { return };
+        let mut st = current.status.clone().unwrap_or_default();
+        let old = st.conditions.iter().find(|c| c.type_ == CONDITION_CRD_SYNCED).cloned();
+        if old.as_ref().is_some_and(|c| c.status == status && c.message == message) {
+            return;
+        }
+        let transition = match &old {
+            Some(c) if c.status == status => c.last_transition_time.clone(),
+            _ => Some(now.clone()),
+        };
+        st.conditions.retain(|c| c.type_ != CONDITION_CRD_SYNCED);
+        st.conditions.push(Condition {
+            type_: CONDITION_CRD_SYNCED.into(),
+            status: status.into(),
+            reason: reason.into(),
+            message: message.clone(),
+            last_transition_time: transition,
+            observed_generation: current.metadata.generation,
+        });
+        current.status = Some(st);
+        match api.replace_status(&vc.name_any(), &PostParams::default(), &current).await {
+            Ok(_) => break,
+            Err(kube::Error::Api(e)) if e.code == 409 => continue,
+            Err(e) => {
+                warn!(error = %e, "setting the VirtualCluster condition failed");
+                return;
+            }
+        }
+    }
+    if !problems.is_empty() {
+        warn!(vc = %vc.name_any(), %message, "custom resources cannot be synced");
+        crate::events::warn_on_vc(shared, vc, "CustomResourceConflict", &message).await;
+    }
+}
+
+/// Deletes the cluster-scoped custom resources of one tenant (`selector` selects its key).
+pub async fn delete_custom_cluster_scoped(shared: &Shared, selector: &str) -> anyhow::Result<()> {
+    let kinds: Vec<Synced> = shared.custom.0.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+    for synced in kinds.iter().filter(|s| !s.namespaced) {
+        let api: Api<DynamicObject> = Api::all_with(shared.super_client.clone(), &synced.resource);
+        api.delete_collection(&DeleteParams::default(), &ListParams::default().labels(selector)).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! One tenant being synced: its client, what is synced, and the watchers of its control plane.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::watcher::{self, watcher, Event};
+use kube::runtime::WatchStreamExt;
+use kube::ResourceExt;
+use nestor_api::types::Endpoint;
+use nestor_api::Marks;
+use tracing::{debug, Instrument};
+
+use crate::resources::Synced;
+use crate::{Item, Shared};
+
+/// The VirtualCluster a tenant comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VcRef {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+}
+
+/// A tenant being synced.
+pub struct Tenant {
+    pub key: String,
+    pub vc: VcRef,
+    pub client: kube::Client,
+    /// Where pods reach the tenant API server.
+    pub endpoint: Option<Endpoint>,
+    pub synced: Vec<Synced>,
+    /// Carries the tenant key into every log line of the tenant's work.
+    pub span: tracing::Span,
+    /// What the tenant was started from; a change restarts it.
+    pub fingerprint: String,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    failures: Mutex<HashMap<Item, u32>>,
+}
+
+impl Tenant {
+    pub fn new(
+        key: String,
+        vc: VcRef,
+        client: kube::Client,
+        endpoint: Option<Endpoint>,
+        synced: Vec<Synced>,
+        fingerprint: String,
+    ) -> Tenant {
+        let span = tracing::info_span!("tenant", tenant = %key);
+        Tenant {
+            key,
+            vc,
+            client,
+            endpoint,
+            synced,
+            span,
+            fingerprint,
+            tasks: Mutex::new(vec![]),
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The synced kind with this label (`pods`, `widgets.example.com`).
+    pub fn synced(&self, label: &str) -> Option<&Synced> {
+        self.synced.iter().find(|s| s.label() == label)
+    }
+
+    /// The marks of a super object copying the tenant object `namespace`/`name` with `uid`.
+    pub fn marks(&self, namespace: &str, name: &str, uid: &str) -> Marks {
+        Marks {
+            cluster_key: self.key.clone(),
+            vc_namespace: self.vc.namespace.clone(),
+            vc_name: self.vc.name.clone(),
+            vc_uid: self.vc.uid.clone(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            uid: uid.to_string(),
+        }
+    }
+
+    /// True when a super object's marks say it belongs to this tenant (this incarnation of
+    /// the VirtualCluster).
+    pub fn owns(&self, marks: &Marks) -> bool {
+        marks.cluster_key == self.key && marks.vc_uid == self.vc.uid
+    }
+
+    /// Starts a watcher per synced kind: each change queues the object's key. The first list
+    /// of each kind is not queued item by item: a patrol of that kind compares both sides in
+    /// one pass once the list is done, which is how a restart converges quickly.
+    pub fn start(self: &Arc<Self>, shared: &Arc<Shared>) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        for synced in &self.synced {
+            let tenant = Arc::clone(self);
+            let shared = Arc::clone(shared);
+            let synced = synced.clone();
+            let span = self.span.clone();
+            tasks.push(tokio::spawn(async move { tenant.watch(shared, synced).await }.instrument(span)));
+        }
+    }
+
+    async fn watch(self: Arc<Self>, shared: Arc<Shared>, synced: Synced) {
+        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &synced.resource);
+        let label = synced.label();
+        let mut first_list = true;
+        let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(Event::Apply(obj) | Event::Delete(obj)) => self.queue_object(&shared, &label, &obj),
+                Ok(Event::InitApply(obj)) if !first_list => self.queue_object(&shared, &label, &obj),
+                Ok(Event::InitDone) if first_list => {
+                    first_list = false;
+                    crate::patrol::tenant_kind(&shared, &self, &synced).await;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    shared.metrics.watch_error(&self.key);
+                    debug!(resource = %label, error = %e, "tenant watch failed; retrying");
+                }
+            }
+        }
+    }
+
+    fn queue_object(&self, shared: &Shared, label: &str, obj: &DynamicObject) {
+        let item = Item::Object {
+            resource: label.to_string(),
+            namespace: obj.namespace().unwrap_or_default(),
+            name: obj.name_any(),
+        };
+        shared.queue.add(&self.key, item);
+    }
+
+    /// Stops the tenant's watchers.
+    pub fn stop(&self) {
+        for task in self.tasks.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+            task.abort();
+        }
+    }
+
+    /// How long to wait before retrying an item that failed: doubling from 200 ms to 30 s.
+    pub fn backoff(&self, item: &Item) -> Duration {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let n = failures.entry(item.clone()).or_insert(0);
+        *n = n.saturating_add(1);
+        Duration::from_millis(200u64.saturating_mul(1 << (*n - 1).min(8))).min(Duration::from_secs(30))
+    }
+
+    pub fn forget_failures(&self, item: &Item) {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(item);
+    }
+}
+
+impl Drop for Tenant {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
