@@ -1,4 +1,5 @@
-//! nestor-api: the types, keys and names every Nestor component shares. No I/O.
+//! nestor-api: the types, keys and names every Nestor component shares. No I/O, but for the
+//! optional `runtime` feature: what Nestor's processes share (flags, logging, leader election).
 
 pub mod keys;
 pub mod marks;
@@ -9,5 +10,5 @@ pub use marks::Marks;
 pub use types::{ClusterVersion, Phase, VirtualCluster, VirtualClusterSpec, VirtualClusterStatus};
 pub mod duration;
 
-#[cfg(feature = "cli")]
-pub mod cli;
+#[cfg(feature = "runtime")]
+pub mod runtime;

@@ -82,5 +82,5 @@ pub struct Args {
     pub request_timeout: std::time::Duration,
 
     #[command(flatten)]
-    pub log: nestor_api::cli::LogArgs,
+    pub log: nestor_api::runtime::LogArgs,
 }

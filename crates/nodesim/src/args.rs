@@ -15,7 +15,7 @@ pub struct Args {
     #[command(flatten)]
     pub client: ClientArgs,
     #[command(flatten)]
-    pub log: nestor_api::cli::LogArgs,
+    pub log: nestor_api::runtime::LogArgs,
     /// How many nodes to simulate.
     #[arg(long, default_value_t = 3)]
     pub nodes: u32,

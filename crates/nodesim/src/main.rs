@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use clap::Parser;
-use nestor_api::cli;
+use nestor_api::runtime;
 use nestor_nodesim::args::Args;
 
 #[tokio::main]
@@ -11,7 +11,7 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     args.log.init();
     let config = args.config();
-    let client = cli::client(args.client.kubeconfig.as_deref()).await?;
-    nestor_nodesim::run(client, config, cli::shutdown_signal()).await?;
+    let client = runtime::client(args.client.kubeconfig.as_deref()).await?;
+    nestor_nodesim::run(client, config, runtime::shutdown_signal()).await?;
     Ok(())
 }

@@ -50,7 +50,7 @@ pub struct Args {
     pub metrics_addr: SocketAddr,
 
     #[command(flatten)]
-    pub log: nestor_api::cli::LogArgs,
+    pub log: nestor_api::runtime::LogArgs,
 }
 
 impl Args {

@@ -8,7 +8,6 @@
 pub mod args;
 pub mod convert;
 mod events;
-mod leader;
 pub mod metrics;
 mod nodes;
 mod patrol;
@@ -144,7 +143,14 @@ impl Syncer {
 }
 
 async fn run(shared: Arc<Shared>) -> Result<()> {
-    let lease = leader::Elector::new(&shared);
+    let config = &shared.config;
+    let lease = nestor_api::runtime::Elector::new(
+        shared.super_client.clone(),
+        &config.lease_namespace,
+        nestor_api::naming::SYNCER_LEASE,
+        &config.identity,
+        config.lease_duration,
+    );
     lease.acquire().await?;
     shared.metrics.set_leader(true);
     info!(identity = %shared.config.identity, "leading; starting to sync");

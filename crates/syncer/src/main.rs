@@ -2,13 +2,13 @@
 //! so that its supervisor restarts it as a candidate.
 
 use clap::Parser;
-use nestor_api::cli;
+use nestor_api::runtime;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = nestor_syncer::Args::parse();
     args.log.init();
-    let client = cli::client(args.kubeconfig.as_deref()).await?;
-    let syncer = nestor_syncer::Syncer::start(client, args.config(), cli::shutdown_signal()).await?;
+    let client = runtime::client(args.kubeconfig.as_deref()).await?;
+    let syncer = nestor_syncer::Syncer::start(client, args.config(), runtime::shutdown_signal()).await?;
     syncer.wait().await
 }

@@ -1,5 +1,5 @@
-//! Command-line pieces every Nestor binary shares (feature `cli`): logging flags, the client
-//! from `--kubeconfig`, and the stop signal.
+//! Command-line pieces every Nestor binary shares: logging flags, the client from
+//! `--kubeconfig`, and the stop signal.
 
 use std::path::Path;
 

@@ -1,5 +1,5 @@
 //! Leader election on a `coordination.k8s.io/v1` Lease in the super cluster, as client-go's
-//! leaderelection does it: two syncers may run, one works. Expiry is judged by when this
+//! leaderelection does it: two replicas may run, one works. Expiry is judged by when this
 //! process last saw the record change, not by the holder's clock.
 
 use std::time::{Duration, Instant};
@@ -8,13 +8,12 @@ use anyhow::{bail, Result};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
-use nestor_api::naming::SYNCER_LEASE;
 use tracing::{debug, info};
 
-use crate::Shared;
-
+/// One candidate for a Lease.
 pub struct Elector {
     api: Api<Lease>,
+    name: String,
     identity: String,
     duration: Duration,
 }
@@ -23,11 +22,13 @@ pub struct Elector {
 type Observed = Option<((Option<String>, Option<MicroTime>), Instant)>;
 
 impl Elector {
-    pub fn new(shared: &Shared) -> Elector {
+    /// A candidate `identity` for Lease `namespace`/`name`, held for `duration` per renewal.
+    pub fn new(client: kube::Client, namespace: &str, name: &str, identity: &str, duration: Duration) -> Elector {
         Elector {
-            api: Api::namespaced(shared.super_client.clone(), &shared.config.lease_namespace),
-            identity: shared.config.identity.clone(),
-            duration: shared.config.lease_duration,
+            api: Api::namespaced(client, namespace),
+            name: name.to_string(),
+            identity: identity.to_string(),
+            duration,
         }
     }
 
@@ -43,7 +44,7 @@ impl Elector {
             match self.try_acquire(&mut observed).await {
                 Ok(true) => return Ok(()),
                 Ok(false) if !said_waiting => {
-                    info!(lease = SYNCER_LEASE, "another syncer leads; standing by");
+                    info!(lease = %self.name, "another syncer leads; standing by");
                     said_waiting = true;
                 }
                 Ok(false) => {}
@@ -54,7 +55,7 @@ impl Elector {
     }
 
     /// Renews the Lease until it cannot be renewed within two thirds of its duration; then
-    /// answers an error: the caller must stop working, another syncer may take over.
+    /// answers an error: the caller must stop working, another replica may take over.
     pub async fn keep(&self) -> Result<()> {
         let mut last_renewal = Instant::now();
         let mut observed: Observed = None;
@@ -62,7 +63,7 @@ impl Elector {
             tokio::time::sleep(self.retry_period()).await;
             match self.try_acquire(&mut observed).await {
                 Ok(true) => last_renewal = Instant::now(),
-                Ok(false) => bail!("leader election lost: another syncer holds the Lease"),
+                Ok(false) => bail!("leader election lost: another replica holds the Lease"),
                 Err(e) => debug!(error = %e, "renewing the Lease failed"),
             }
             if last_renewal.elapsed() > self.duration * 2 / 3 {
@@ -74,9 +75,9 @@ impl Elector {
     async fn try_acquire(&self, observed: &mut Observed) -> Result<bool> {
         let now = MicroTime(k8s_openapi::jiff::Timestamp::now());
         let seconds = i32::try_from(self.duration.as_secs()).unwrap_or(i32::MAX);
-        let Some(mut lease) = self.api.get_opt(SYNCER_LEASE).await? else {
+        let Some(mut lease) = self.api.get_opt(&self.name).await? else {
             let lease = Lease {
-                metadata: ObjectMeta { name: Some(SYNCER_LEASE.into()), ..Default::default() },
+                metadata: ObjectMeta { name: Some(self.name.clone()), ..Default::default() },
                 spec: Some(LeaseSpec {
                     holder_identity: Some(self.identity.clone()),
                     lease_duration_seconds: Some(seconds),
@@ -109,7 +110,7 @@ impl Elector {
         }
         spec.lease_duration_seconds = Some(seconds);
         spec.renew_time = Some(now);
-        Ok(self.write(self.api.replace(SYNCER_LEASE, &PostParams::default(), &lease).await)?)
+        Ok(self.write(self.api.replace(&self.name, &PostParams::default(), &lease).await)?)
     }
 
     /// A write that lost a race (409) means someone else got there first.
