@@ -14,14 +14,19 @@ use crate::reconcile::api;
 use crate::tenant::Tenant;
 use crate::Shared;
 
-/// Copies super Event `namespace`/`name` into the tenant.
+/// Copies super Event `namespace`/`name` into the tenant: one request when the event is about
+/// a pod (most are) and new, a read and a write when it was copied before.
 pub async fn reconcile(shared: &Shared, tenant: &Tenant, namespace: &str, name: &str) -> Result<()> {
     let Some((key, tenant_ns)) = shared.namespaces.get(namespace) else { return Ok(()) };
     if key != tenant.key {
         return Ok(());
     }
-    let Some(event) = Api::<Event>::namespaced(shared.super_client.clone(), namespace).get_opt(name).await? else {
-        return Ok(());
+    let event = match shared.events.take(namespace, name) {
+        Some(event) => event,
+        None => match Api::<Event>::namespaced(shared.super_client.clone(), namespace).get_opt(name).await? {
+            Some(event) => event,
+            None => return Ok(()),
+        },
     };
     let involved = &event.involved_object;
     let (kind, api_version) =
@@ -30,12 +35,18 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, namespace: &str, name: 
     else {
         return Ok(());
     };
-    let object_name = involved.name.clone().unwrap_or_default();
-    let Some(object) = api(&tenant.client, synced, Some(&tenant_ns)).get_opt(&object_name).await? else {
-        debug!(event = %name, "the event's object is not in the tenant; not copied");
-        return Ok(());
+    let indexed = (kind == "Pod").then(|| shared.pods.get(involved.uid.as_deref().unwrap_or_default())).flatten();
+    let (object_name, uid) = match indexed {
+        Some(pod) => (pod.name, pod.uid),
+        None => {
+            let object_name = involved.name.clone().unwrap_or_default();
+            let Some(object) = api(&tenant.client, synced, Some(&tenant_ns)).get_opt(&object_name).await? else {
+                debug!(event = %name, "the event's object is not in the tenant; not copied");
+                return Ok(());
+            };
+            (object_name, object.uid().unwrap_or_default())
+        }
     };
-    let uid = object.uid().unwrap_or_default();
     let tenant_ns_of_object = if synced.namespaced { tenant_ns.as_str() } else { "" };
     let copy = convert::event_up(
         &serde_json::to_value(&event)?,
@@ -48,22 +59,18 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, namespace: &str, name: 
         },
     );
     let events: Api<Event> = Api::namespaced(tenant.client.clone(), &tenant_ns);
-    match events.get_opt(name).await? {
-        None => {
-            match events.create(&PostParams::default(), &serde_json::from_value(copy)?).await {
-                Err(kube::Error::Api(e)) if e.code == 409 => anyhow::bail!("event appeared meanwhile"),
-                other => other?,
-            };
-        }
-        Some(existing) => {
-            let mut updated = copy;
-            updated["metadata"]["resourceVersion"] = json!(existing.resource_version());
-            let current = serde_json::to_value(&existing)?;
-            let changed = ["count", "lastTimestamp", "message", "series"].iter().any(|f| updated[f] != current[f]);
-            if changed {
-                events.replace(name, &PostParams::default(), &serde_json::from_value(updated)?).await?;
-            }
-        }
+    match events.create(&PostParams::default(), &serde_json::from_value(copy.clone())?).await {
+        Ok(_) => return Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 409 => {}
+        Err(e) => return Err(e.into()),
+    }
+    // Copied before: bring the count, times and message along.
+    let Some(existing) = events.get_opt(name).await? else { anyhow::bail!("event vanished meanwhile") };
+    let mut updated = copy;
+    updated["metadata"]["resourceVersion"] = json!(existing.resource_version());
+    let current = serde_json::to_value(&existing)?;
+    if ["count", "lastTimestamp", "message", "series"].iter().any(|f| updated[f] != current[f]) {
+        events.replace(name, &PostParams::default(), &serde_json::from_value(updated)?).await?;
     }
     Ok(())
 }

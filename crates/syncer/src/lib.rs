@@ -69,6 +69,8 @@ pub(crate) struct Shared {
     pub nodes: nodes::Tracker,
     pub namespaces: super_watch::NamespaceMap,
     pub custom: super_watch::CustomWatchers,
+    pub pods: super_watch::PodIndex,
+    pub events: super_watch::PendingEvents,
 }
 
 impl Shared {
@@ -118,14 +120,33 @@ impl Syncer {
             nodes: nodes::Tracker::default(),
             namespaces: super_watch::NamespaceMap::default(),
             custom: super_watch::CustomWatchers::default(),
+            pods: super_watch::PodIndex::default(),
+            events: super_watch::PendingEvents::default(),
             config,
         });
-        tokio::spawn(metrics::serve(listener, Arc::clone(&shared)));
+        tokio::spawn(nestor_api::runtime::health::serve(
+            listener,
+            Arc::clone(&shared) as Arc<dyn nestor_api::runtime::Exposition>,
+        ));
+        let config = &shared.config;
+        let elector = nestor_api::runtime::Elector::new(
+            shared.super_client.clone(),
+            &config.lease_namespace,
+            nestor_api::naming::SYNCER_LEASE,
+            &config.identity,
+            config.lease_duration,
+        );
         let task = tokio::spawn(async move {
-            tokio::select! {
-                result = run(Arc::clone(&shared)) => { shared.queue.close(); result }
-                () = shutdown => { shared.queue.close(); info!("shutting down"); Ok(()) }
-            }
+            let result = tokio::select! {
+                result = run(Arc::clone(&shared), &elector) => result,
+                () = shutdown => {
+                    info!("shutting down");
+                    elector.release().await;
+                    Ok(())
+                }
+            };
+            shared.queue.close();
+            result
         });
         Ok(Syncer { metrics_addr, task })
     }
@@ -142,15 +163,7 @@ impl Syncer {
     }
 }
 
-async fn run(shared: Arc<Shared>) -> Result<()> {
-    let config = &shared.config;
-    let lease = nestor_api::runtime::Elector::new(
-        shared.super_client.clone(),
-        &config.lease_namespace,
-        nestor_api::naming::SYNCER_LEASE,
-        &config.identity,
-        config.lease_duration,
-    );
+async fn run(shared: Arc<Shared>, lease: &nestor_api::runtime::Elector) -> Result<()> {
     lease.acquire().await?;
     shared.metrics.set_leader(true);
     info!(identity = %shared.config.identity, "leading; starting to sync");

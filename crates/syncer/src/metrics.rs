@@ -1,20 +1,13 @@
-//! The syncer's Prometheus metrics, and the small HTTP server of `/metrics`, `/healthz` and
-//! `/readyz`.
+//! The syncer's Prometheus metrics, served with `/healthz` and `/readyz` by the shared server
+//! of `nestor_api::runtime::health`.
 
-use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Request, Response, StatusCode};
-use http_body_util::Full;
-use hyper::body::Incoming;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
-use tracing::debug;
 
 use crate::Shared;
 
@@ -30,6 +23,7 @@ pub struct Metrics {
     conflicts: Family<Labels, Counter>,
     watch_errors: Family<Labels, Counter>,
     leader: Gauge,
+    tenants: Family<Labels, Gauge>,
 }
 
 fn histogram() -> Histogram {
@@ -49,6 +43,7 @@ impl Metrics {
             conflicts: Family::default(),
             watch_errors: Family::default(),
             leader: Gauge::default(),
+            tenants: Family::default(),
             registry: Registry::default(),
         };
         registry.register("queue_depth", "Items waiting in a tenant's queue.", m.queue_depth.clone());
@@ -71,6 +66,11 @@ impl Metrics {
         );
         registry.register("watch_errors", "Failed watches of a tenant's control plane.", m.watch_errors.clone());
         registry.register("leader", "1 while this syncer holds the leader Lease.", m.leader.clone());
+        registry.register(
+            "tenants",
+            "Tenants being synced; state=\"compared\": every kind listed and compared since the tenant started.",
+            m.tenants.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -111,6 +111,12 @@ impl Metrics {
         for (tenant, depth) in shared.queue.depths() {
             self.queue_depth.get_or_create(&vec![("tenant", tenant)]).set(i64::try_from(depth).unwrap_or(i64::MAX));
         }
+        let tenants = shared.tenants();
+        let compared = tenants.iter().filter(|t| t.compared()).count();
+        self.tenants
+            .get_or_create(&vec![("state", "running".to_string())])
+            .set(i64::try_from(tenants.len()).unwrap_or(0));
+        self.tenants.get_or_create(&vec![("state", "compared".to_string())]).set(i64::try_from(compared).unwrap_or(0));
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
             out.clear();
@@ -125,39 +131,10 @@ impl Default for Metrics {
     }
 }
 
-/// Serves `/metrics`, `/healthz` (the process runs) and `/readyz` (it leads, or stands by
-/// ready to).
-pub(crate) async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                let shared = Arc::clone(&shared);
-                async move { Ok::<_, Infallible>(answer(&shared, req.uri().path())) }
-            });
-            let io = hyper_util::rt::TokioIo::new(stream);
-            if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await {
-                debug!(error = %e, "metrics connection ended");
-            }
-        });
+/// `/metrics` and health through the shared server of `nestor_api::runtime::health`; `/readyz`
+/// is always ready: a syncer that stands by is ready to lead.
+impl nestor_api::runtime::Exposition for Shared {
+    fn metrics(&self) -> String {
+        self.metrics.encode(self)
     }
-}
-
-fn answer(shared: &Shared, path: &str) -> Response<Full<Bytes>> {
-    let (status, content_type, body) = match path {
-        "/metrics" => (
-            StatusCode::OK,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            shared.metrics.encode(shared),
-        ),
-        "/healthz" | "/livez" | "/readyz" => (StatusCode::OK, "text/plain", "ok".to_string()),
-        _ => (StatusCode::NOT_FOUND, "text/plain", "404 page not found\n".to_string()),
-    };
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    if let Ok(value) = http::HeaderValue::from_str(content_type) {
-        response.headers_mut().insert(http::header::CONTENT_TYPE, value);
-    }
-    response
 }

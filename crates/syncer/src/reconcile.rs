@@ -11,8 +11,8 @@ use tracing::{debug, info, warn};
 
 use crate::convert::{self, Downward, Kind};
 use crate::resources::Synced;
-use crate::tenant::Tenant;
-use crate::Shared;
+use crate::tenant::{Side, Tenant};
+use crate::{Item, Shared};
 
 /// Where a tenant object goes in the super cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +137,8 @@ pub async fn object(shared: &Shared, tenant: &Tenant, resource: &str, namespace:
             None => Ok(()),
         };
     }
+    let item =
+        Item::Object { resource: resource.to_string(), namespace: namespace.to_string(), name: name.to_string() };
     let tenant_value = to_value(&tenant_obj);
     let want = desired(tenant, synced, &target, &tenant_value);
     let Some(super_obj) = super_obj else {
@@ -144,18 +146,20 @@ pub async fn object(shared: &Shared, tenant: &Tenant, resource: &str, namespace:
             // A finished pod is not started again.
             return Ok(());
         }
-        return create(shared, tenant, synced, &target, want).await;
+        return create(shared, tenant, synced, &target, want, item).await;
     };
     let actual = to_value(&super_obj);
     let merged = convert::merge(synced.kind, &actual, &want);
     let super_obj = if merged != actual {
         debug!(resource, name = %target.name, "updating super object");
-        super_api.replace(&target.name, &PostParams::default(), &from_value(merged)?).await?
+        let updated = super_api.replace(&target.name, &PostParams::default(), &from_value(merged)?).await?;
+        tenant.expect_echo(Side::Super, item.clone(), updated.resource_version());
+        updated
     } else {
         super_obj
     };
     if synced.status_up {
-        status_up(synced, &tenant_api, tenant_obj, &super_obj).await?;
+        status_up(tenant, synced, &tenant_api, tenant_obj, &super_obj, item).await?;
     }
     Ok(())
 }
@@ -182,7 +186,14 @@ fn is_terminal(pod: &Value) -> bool {
     matches!(pod["status"]["phase"].as_str(), Some("Succeeded" | "Failed"))
 }
 
-async fn create(shared: &Shared, tenant: &Tenant, synced: &Synced, target: &Target, mut want: Value) -> Result<()> {
+async fn create(
+    shared: &Shared,
+    tenant: &Tenant,
+    synced: &Synced,
+    target: &Target,
+    mut want: Value,
+    item: Item,
+) -> Result<()> {
     if let Some(spec) = want.get_mut("spec").and_then(Value::as_object_mut) {
         // kube refuses ephemeral containers in a new pod (they go through their own
         // subresource); a debugged tenant pod is recreated without them.
@@ -190,18 +201,19 @@ async fn create(shared: &Shared, tenant: &Tenant, synced: &Synced, target: &Targ
     }
     let super_api = api(&shared.super_client, synced, target.namespace.as_deref());
     let object = from_value(want)?;
-    match super_api.create(&PostParams::default(), &object).await {
-        Ok(_) => Ok(()),
+    let created = match super_api.create(&PostParams::default(), &object).await {
+        Ok(created) => created,
         Err(e) if not_found(&e) && synced.namespaced => {
             // The super namespace is not there yet: make it now rather than wait for its turn.
             let tenant_ns = object.annotations().get(nestor_api::keys::TENANT_NAMESPACE).cloned().unwrap_or_default();
             ensure_namespace(shared, tenant, &tenant_ns).await?;
-            super_api.create(&PostParams::default(), &object).await?;
-            Ok(())
+            super_api.create(&PostParams::default(), &object).await?
         }
         Err(e) if conflict(&e) => anyhow::bail!("super object appeared meanwhile; syncing again"),
-        Err(e) => Err(e.into()),
-    }
+        Err(e) => return Err(e.into()),
+    };
+    tenant.expect_echo(Side::Super, item, created.resource_version());
+    Ok(())
 }
 
 async fn ensure_namespace(shared: &Shared, tenant: &Tenant, namespace: &str) -> Result<()> {
@@ -251,22 +263,27 @@ async fn delete_pod(
     }
 }
 
-/// Status (and, for pods, the node binding) from the super object to the tenant's.
+/// Status (and, for pods, the node binding) from the super object to the tenant's. The status
+/// goes as a merge patch of what changed, so the binding needs no re-read: nothing else writes a
+/// tenant pod's status (the tenant has no kubelet).
 async fn status_up(
+    tenant: &Tenant,
     synced: &Synced,
     tenant_api: &Api<DynamicObject>,
-    mut tenant_obj: DynamicObject,
+    tenant_obj: DynamicObject,
     super_obj: &DynamicObject,
+    item: Item,
 ) -> Result<()> {
     let name = tenant_obj.name_any();
     let super_value = to_value(super_obj);
+    let tenant_value = to_value(&tenant_obj);
     if synced.kind == Kind::Pod {
         let node = super_value["spec"]["nodeName"].as_str().unwrap_or_default();
-        let tenant_node = tenant_obj.data["spec"]["nodeName"].as_str().unwrap_or_default();
+        let tenant_node = tenant_value["spec"]["nodeName"].as_str().unwrap_or_default();
         if !node.is_empty() && tenant_node.is_empty() {
             let binding = json!({
                 "apiVersion": "v1", "kind": "Binding",
-                "metadata": {"name": name, "namespace": tenant_obj.namespace()},
+                "metadata": {"name": name, "namespace": tenant_obj.namespace(), "uid": tenant_obj.uid()},
                 "target": {"apiVersion": "v1", "kind": "Node", "name": node},
             });
             match tenant_api.create_subresource::<_, Value>("binding", &name, &PostParams::default(), &binding).await {
@@ -274,14 +291,61 @@ async fn status_up(
                 Err(e) if conflict(&e) => {}
                 Err(e) => return Err(e).context("binding the tenant pod"),
             }
-            tenant_obj = tenant_api.get(&name).await?;
         }
     }
-    let tenant_value = to_value(&tenant_obj);
     if let Some(status) = convert::status_up(synced.kind, &super_value, &tenant_value) {
-        let mut updated = tenant_value;
-        updated["status"] = status;
-        tenant_api.replace_status(&name, &PostParams::default(), &from_value(updated)?).await?;
+        let patch = json!({ "status": merge_diff(&tenant_value["status"], &status) });
+        let written = tenant_api
+            .patch_status(&name, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch))
+            .await?;
+        tenant.expect_echo(Side::Tenant, item, written.resource_version());
     }
     Ok(())
+}
+
+/// The JSON merge patch (RFC 7386) that turns `old` into `new`: changed keys, and nulls for
+/// keys that went away. Lists are replaced whole, as merge patches do.
+fn merge_diff(old: &Value, new: &Value) -> Value {
+    match (old, new) {
+        (Value::Object(old), Value::Object(new)) => {
+            let mut patch = serde_json::Map::new();
+            for (key, value) in new {
+                match old.get(key) {
+                    Some(before) if before == value => {}
+                    Some(before) if before.is_object() && value.is_object() => {
+                        patch.insert(key.clone(), merge_diff(before, value));
+                    }
+                    _ => {
+                        patch.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            for key in old.keys().filter(|k| !new.contains_key(*k)) {
+                patch.insert(key.clone(), Value::Null);
+            }
+            Value::Object(patch)
+        }
+        _ => new.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_diff;
+    use serde_json::json;
+
+    #[test]
+    fn merge_diff_patches_old_into_new() {
+        let old = json!({"phase": "Pending", "conditions": [{"type": "PodScheduled"}], "nominatedNodeName": "n1", "qosClass": "BestEffort", "x": {"a": 1, "b": 2}});
+        let new = json!({"phase": "Running", "conditions": [{"type": "Ready"}], "qosClass": "BestEffort", "podIP": "10.0.0.1", "x": {"a": 1}});
+        let patch = merge_diff(&old, &new);
+        assert_eq!(
+            patch,
+            json!({"phase": "Running", "conditions": [{"type": "Ready"}], "podIP": "10.0.0.1", "x": {"b": null}, "nominatedNodeName": null})
+        );
+        let mut applied = old.clone();
+        json_patch::merge(&mut applied, &patch);
+        assert_eq!(applied, new);
+        assert_eq!(merge_diff(&json!(null), &new), new);
+    }
 }

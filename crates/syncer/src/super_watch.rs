@@ -20,6 +20,7 @@ use tracing::{debug, info, warn};
 
 use crate::convert::Kind;
 use crate::resources::Synced;
+use crate::tenant::Side;
 use crate::{Item, Shared};
 
 /// Super namespace -> (cluster key, tenant namespace), from the marks of super namespaces.
@@ -37,6 +38,49 @@ impl NamespaceMap {
             Some(owner) => map.insert(super_ns, owner),
             None => map.remove(&super_ns),
         };
+    }
+}
+
+/// Super pod UID -> the tenant pod it copies, so events about super pods find their tenant
+/// pod without a request.
+#[derive(Default)]
+pub struct PodIndex(RwLock<HashMap<String, TenantPod>>);
+
+/// A tenant pod as events point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantPod {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+}
+
+impl PodIndex {
+    pub fn get(&self, super_uid: &str) -> Option<TenantPod> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).get(super_uid).cloned()
+    }
+
+    fn set(&self, super_uid: String, pod: Option<TenantPod>) {
+        let mut map = self.0.write().unwrap_or_else(|e| e.into_inner());
+        match pod {
+            Some(pod) => map.insert(super_uid, pod),
+            None => map.remove(&super_uid),
+        };
+    }
+}
+
+/// The latest version of each super Event waiting in the queue, by (namespace, name), so the
+/// worker need not read it again.
+#[derive(Default)]
+pub struct PendingEvents(Mutex<HashMap<(String, String), CoreEvent>>);
+
+impl PendingEvents {
+    pub fn take(&self, namespace: &str, name: &str) -> Option<CoreEvent> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&(namespace.to_string(), name.to_string()))
+    }
+
+    fn put(&self, event: CoreEvent) {
+        let key = (event.namespace().unwrap_or_default(), event.name_any());
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(key, event);
     }
 }
 
@@ -116,6 +160,12 @@ fn observe(shared: &Shared, synced: &Synced, obj: &DynamicObject, deleted: bool)
         Kind::Pod => {
             let uid = obj.uid().unwrap_or_default();
             let node = obj.data["spec"]["nodeName"].as_str().unwrap_or_default();
+            let tenant_pod = marks.as_ref().filter(|_| !deleted).map(|m| TenantPod {
+                namespace: m.namespace.clone(),
+                name: m.name.clone(),
+                uid: m.uid.clone(),
+            });
+            shared.pods.set(uid.clone(), tenant_pod);
             let placed = marks.filter(|_| !deleted && !node.is_empty()).map(|m| (m.cluster_key, node.to_string()));
             for (key, node) in shared.nodes.place(&uid, placed) {
                 shared.queue.add(&key, Item::Node { name: node });
@@ -129,10 +179,8 @@ fn queue(shared: &Shared, label: &str, obj: &DynamicObject) {
     let Some(marks) = Marks::read(&obj.metadata) else { return };
     let Some(tenant) = shared.tenant(&marks.cluster_key) else { return };
     if tenant.owns(&marks) {
-        shared.queue.add(
-            &tenant.key,
-            Item::Object { resource: label.to_string(), namespace: marks.namespace, name: marks.name },
-        );
+        let item = Item::Object { resource: label.to_string(), namespace: marks.namespace, name: marks.name };
+        tenant.queue_unless_echo(shared, Side::Super, item, obj.resource_version().as_deref());
     }
 }
 
@@ -161,7 +209,9 @@ async fn watch_events(shared: Arc<Shared>) {
             Ok(Event::Apply(ev) | Event::InitApply(ev)) => {
                 let namespace = ev.namespace().unwrap_or_default();
                 if let Some((key, _)) = shared.namespaces.get(&namespace) {
-                    shared.queue.add(&key, Item::Event { namespace, name: ev.name_any() });
+                    let name = ev.name_any();
+                    shared.events.put(ev);
+                    shared.queue.add(&key, Item::Event { namespace, name });
                 }
             }
             Ok(_) => {}

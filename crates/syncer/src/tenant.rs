@@ -1,6 +1,7 @@
 //! One tenant being synced: its client, what is synced, and the watchers of its control plane.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use kube::runtime::WatchStreamExt;
 use kube::ResourceExt;
 use nestor_api::types::Endpoint;
 use nestor_api::Marks;
-use tracing::{debug, Instrument};
+use tracing::{debug, info, Instrument};
 
 use crate::resources::Synced;
 use crate::{Item, Shared};
@@ -38,6 +39,17 @@ pub struct Tenant {
     pub fingerprint: String,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     failures: Mutex<HashMap<Item, u32>>,
+    /// Kinds whose first list has been compared with the super cluster.
+    kinds_compared: AtomicUsize,
+    /// Resource versions of the syncer's own writes whose watch events are still to come.
+    echoes: Mutex<HashMap<(Side, Item), Vec<String>>>,
+}
+
+/// Which cluster an object or event is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    Tenant,
+    Super,
 }
 
 impl Tenant {
@@ -60,6 +72,8 @@ impl Tenant {
             fingerprint,
             tasks: Mutex::new(vec![]),
             failures: Mutex::new(HashMap::new()),
+            kinds_compared: AtomicUsize::new(0),
+            echoes: Mutex::new(HashMap::new()),
         }
     }
 
@@ -113,6 +127,9 @@ impl Tenant {
                 Ok(Event::InitDone) if first_list => {
                     first_list = false;
                     crate::patrol::tenant_kind(&shared, &self, &synced).await;
+                    if self.kinds_compared.fetch_add(1, Ordering::Relaxed) + 1 == self.synced.len() {
+                        info!("every kind listed and compared with the super cluster");
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -129,7 +146,44 @@ impl Tenant {
             namespace: obj.namespace().unwrap_or_default(),
             name: obj.name_any(),
         };
-        shared.queue.add(&self.key, item);
+        self.queue_unless_echo(shared, Side::Tenant, item, obj.resource_version().as_deref());
+    }
+
+    /// Remembers that the syncer wrote `item` on `side` at `resource_version`: the watch event
+    /// of that write brings nothing new and is not queued.
+    pub fn expect_echo(&self, side: Side, item: Item, resource_version: Option<String>) {
+        let Some(rv) = resource_version else { return };
+        let mut echoes = self.echoes.lock().unwrap_or_else(|e| e.into_inner());
+        echoes.entry((side, item)).or_default().push(rv);
+    }
+
+    /// Queues `item` after a watch event at `resource_version`, unless the event is the echo
+    /// of the syncer's own write. Any other event clears the remembered echoes of the item:
+    /// they were overtaken, and the item is worked on anyway.
+    pub fn queue_unless_echo(&self, shared: &Shared, side: Side, item: Item, resource_version: Option<&str>) {
+        {
+            let mut echoes = self.echoes.lock().unwrap_or_else(|e| e.into_inner());
+            let key = (side, item);
+            if let Some(expected) = echoes.get_mut(&key) {
+                let echo = resource_version.is_some_and(|rv| expected.iter().any(|e| e == rv));
+                if echo {
+                    expected.retain(|e| Some(e.as_str()) != resource_version);
+                    if expected.is_empty() {
+                        echoes.remove(&key);
+                    }
+                    return;
+                }
+                echoes.remove(&key);
+            }
+            let (_, item) = key;
+            shared.queue.add(&self.key, item);
+        }
+    }
+
+    /// True once every kind has been listed and compared with the super cluster: from then on
+    /// only differences are left in the queue.
+    pub fn compared(&self) -> bool {
+        self.kinds_compared.load(Ordering::Relaxed) >= self.synced.len()
     }
 
     /// Stops the tenant's watchers.

@@ -10,6 +10,7 @@ mod process;
 pub mod tenancy;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -75,11 +76,14 @@ pub struct Options {
     pub dir: Option<PathBuf>,
     /// The API server port; a free one when None.
     pub port: Option<u16>,
+    /// The API server's `--etcd-prefix`, so that several clusters can share one etcd.
+    pub etcd_prefix: Option<String>,
 }
 
 /// A running etcd plus nestor-apiserver.
 pub struct Cluster {
-    pub etcd: Etcd,
+    /// The etcd holding this cluster's data; shared when clusters were started over one etcd.
+    pub etcd: Arc<Etcd>,
     pub apiserver: Process,
     pub pki: Pki,
     pub port: u16,
@@ -95,11 +99,12 @@ impl Cluster {
 
     pub async fn start_with(options: Options) -> Result<Self> {
         let etcd = Etcd::start_in(options.dir.as_ref().map(|d| d.join("etcd")).as_deref()).await?;
-        Self::start_on(etcd, options).await
+        Self::start_on(Arc::new(etcd), options).await
     }
 
-    /// Starts a nestor-apiserver over an existing etcd.
-    pub async fn start_on(etcd: Etcd, options: Options) -> Result<Self> {
+    /// Starts a nestor-apiserver over an existing etcd (give each cluster its own
+    /// `etcd_prefix` when they share one).
+    pub async fn start_on(etcd: Arc<Etcd>, options: Options) -> Result<Self> {
         let dir = Workdir::new(options.dir.as_deref(), "nestor-cluster-")?;
         let pki = Pki::load_or_generate(dir.path())?;
         std::fs::write(
@@ -139,6 +144,9 @@ impl Cluster {
             format!("--cert-dir={}", dir.join("certs").display()),
             "--log-level=info".into(),
         ];
+        if let Some(prefix) = &options.etcd_prefix {
+            args.push(format!("--etcd-prefix={prefix}"));
+        }
         args.extend(options.extra_args.iter().cloned());
         let process = Process::spawn("nestor-apiserver", &apiserver_binary()?, &args, log)?;
         // The server logs "serving addr=<ip>:<port>" once it is bound and bootstrapped.

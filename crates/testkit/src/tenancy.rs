@@ -14,6 +14,8 @@ use kube::{CustomResourceExt, ResourceExt};
 use nestor_api::types::{Endpoint, SyncSpec};
 use nestor_api::{naming, ClusterVersion, Phase, VirtualCluster, VirtualClusterSpec, VirtualClusterStatus};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 use crate::{binary, eventually, Cluster, Process};
 
 /// The namespace of the super cluster that holds VirtualClusters in tests.
@@ -134,4 +136,22 @@ pub async fn logged_addr(log: &Path, marker: &str) -> Result<String> {
         Some(addr.trim_matches('"').to_string())
     })
     .await
+}
+
+/// A plain HTTP/1.0 GET: the metrics endpoints of Nestor's processes are plain HTTP.
+pub async fn http_get(addr: &str, path: &str) -> Result<String> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes()).await?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).await?;
+    Ok(text.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default())
+}
+
+/// The sum of a metric's samples whose labels contain every one of `labels`.
+pub fn metric_sum(text: &str, name: &str, labels: &[&str]) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter(|l| labels.iter().all(|want| l.contains(want)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }

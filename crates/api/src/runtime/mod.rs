@@ -1,8 +1,10 @@
 //! What every Nestor process shares at run time (feature `runtime`): flags and logging, the
-//! client from `--kubeconfig`, the stop signal, and leader election.
+//! client from `--kubeconfig`, the stop signal, leader election, and the health and metrics server.
 
 pub mod cli;
+pub mod health;
 pub mod leader;
 
 pub use cli::{client, shutdown_signal, LogArgs, LogFormat};
+pub use health::Exposition;
 pub use leader::Elector;

@@ -5,9 +5,10 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use nestor_testkit::tenancy::{self, Registered};
+#[allow(unused_imports)]
+pub use nestor_testkit::tenancy::metric_sum;
+use nestor_testkit::tenancy::{self, http_get, Registered};
 use nestor_testkit::{eventually, Cluster, Process};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub struct Tenant {
     pub cluster: Cluster,
@@ -64,24 +65,6 @@ impl Env {
     pub fn tenant(&self, name: &str) -> &Tenant {
         self.tenants.iter().find(|t| t.registered.name == name).expect("tenant")
     }
-}
-
-/// A plain HTTP/1.0 GET; the syncer's metrics endpoint is plain HTTP on loopback.
-pub async fn http_get(addr: &str, path: &str) -> Result<String> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes()).await?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).await?;
-    Ok(text.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default())
-}
-
-/// The sum of a metric's samples whose labels contain every one of `labels`.
-pub fn metric_sum(text: &str, name: &str, labels: &[&str]) -> f64 {
-    text.lines()
-        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
-        .filter(|l| labels.iter().all(|want| l.contains(want)))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
 }
 
 /// Waits up to a minute: pods go through two API servers, a scheduler and a simulated kubelet.

@@ -1,0 +1,297 @@
+//! The syncer: pods created through tenant control planes against the same pods created
+//! straight in the super cluster, its memory per synced pod, how fast a restarted syncer
+//! converges, and how a quiet tenant fares next to flooding ones.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use kube::api::{Api, PostParams};
+use nestor_testkit::tenancy::{self, http_get, metric_sum};
+use nestor_testkit::{eventually, Cluster, Etcd, Options, Process};
+use serde_json::json;
+
+use crate::measure::{memory, ms, percentile};
+
+/// Sizes, from the environment so a quick run can be smaller.
+struct Sizes {
+    tenants: usize,
+    pods: usize,
+    flooders: usize,
+    flood: usize,
+    quiet: usize,
+}
+
+fn size(var: &str, default: usize) -> usize {
+    std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// When each pod was asked for and when it was first seen Running, by "<tenant>/<ns>/<name>".
+#[derive(Default, Clone)]
+struct Clock {
+    created: Arc<Mutex<HashMap<String, Instant>>>,
+    running: Arc<Mutex<HashMap<String, Instant>>>,
+}
+
+impl Clock {
+    /// Per-pod create-to-Running times of the pods whose key starts with `prefix`, sorted,
+    /// and the time from the first create to the last Running.
+    fn latencies(&self, prefix: &str) -> (Vec<Duration>, Duration) {
+        let created = self.created.lock().map(|c| c.clone()).unwrap_or_default();
+        let running = self.running.lock().map(|r| r.clone()).unwrap_or_default();
+        let mut lat: Vec<Duration> = created
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .filter_map(|(k, at)| running.get(k).map(|r| r.saturating_duration_since(*at)))
+            .collect();
+        lat.sort();
+        let first = created.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, t)| *t).min();
+        let last = running.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, t)| *t).max();
+        let total = match (first, last) {
+            (Some(f), Some(l)) => l.saturating_duration_since(f),
+            _ => Duration::ZERO,
+        };
+        (lat, total)
+    }
+
+    fn running_count(&self, prefix: &str) -> usize {
+        self.running.lock().map(|r| r.keys().filter(|k| k.starts_with(prefix)).count()).unwrap_or(0)
+    }
+}
+
+fn pod(name: &str) -> Pod {
+    let value = json!({
+        "metadata": {"name": name, "labels": {"bench": "pods"}},
+        "spec": {"containers": [{"name": "app", "image": "nginx", "resources": {"requests": {"cpu": "1m", "memory": "1Mi"}}}]},
+    });
+    serde_json::from_value(value).unwrap_or_default()
+}
+
+async fn namespace(client: &kube::Client, name: &str) -> Result<()> {
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}}))?;
+    match Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Records when pods of one namespace (`None`: all) turn Running, keyed under `tag`.
+async fn watch_running(client: kube::Client, namespace: Option<String>, tag: String, clock: Clock) -> Result<()> {
+    let path = match &namespace {
+        Some(ns) => format!("/api/v1/namespaces/{ns}/pods?watch=true&labelSelector=bench%3Dpods&resourceVersion=0"),
+        None => "/api/v1/pods?watch=true&labelSelector=bench%3Dpods&resourceVersion=0".to_string(),
+    };
+    let mut lines = nestor_testkit::watch_lines(&client, &path).await?;
+    tokio::spawn(async move {
+        while let Some(event) = lines.next().await {
+            let object = &event["object"];
+            if object["status"]["phase"] == "Running" {
+                let key = format!(
+                    "{tag}/{}/{}",
+                    object["metadata"]["namespace"].as_str().unwrap_or_default(),
+                    object["metadata"]["name"].as_str().unwrap_or_default()
+                );
+                if let Ok(mut running) = clock.running.lock() {
+                    running.entry(key).or_insert_with(Instant::now);
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Creates `(client, tag, namespace, name)` pods with `concurrency` requests in flight.
+async fn create(jobs: Vec<(kube::Client, String, String, String)>, concurrency: usize, clock: &Clock) -> Result<()> {
+    let results: Vec<Result<()>> = futures::stream::iter(jobs)
+        .map(|(client, tag, ns, name)| {
+            let clock = clock.clone();
+            async move {
+                let key = format!("{tag}/{ns}/{name}");
+                if let Ok(mut created) = clock.created.lock() {
+                    created.insert(key, Instant::now());
+                }
+                Api::<Pod>::namespaced(client, &ns).create(&PostParams::default(), &pod(&name)).await?;
+                Ok(())
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+async fn all_running(clock: &Clock, prefix: &str, count: usize, what: &str) -> Result<()> {
+    eventually(Duration::from_secs(900), what, || async { (clock.running_count(prefix) >= count).then_some(()) }).await
+}
+
+async fn syncer_metrics(log: &std::path::Path) -> Result<String> {
+    let addr = tenancy::logged_addr(log, "serving metrics").await?;
+    http_get(&addr, "/metrics").await
+}
+
+pub async fn run(report: &mut String) -> Result<()> {
+    let sizes = Sizes {
+        tenants: size("NESTOR_BENCH_TENANTS", 100),
+        pods: size("NESTOR_BENCH_PODS", 100),
+        flooders: size("NESTOR_BENCH_FLOODERS", 10),
+        flood: size("NESTOR_BENCH_FLOOD", 900),
+        quiet: size("NESTOR_BENCH_QUIET", 100),
+    };
+    let total = sizes.tenants * sizes.pods;
+    let concurrency = 64;
+    println!("syncer bench: {} tenants x {} pods", sizes.tenants, sizes.pods);
+
+    // The super cluster with simulated nodes; room for every phase's pods.
+    let super_cluster = Cluster::start().await?;
+    tenancy::install_crds(&super_cluster).await?;
+    let nodes = (total + sizes.flooders * sizes.flood + sizes.quiet).div_ceil(200).max(3);
+    let _nodesim = tenancy::spawn_nodesim(&super_cluster, u32::try_from(nodes)?, &["--max-pods=250"])?;
+    let super_client = super_cluster.client().await?;
+
+    // Tenant control planes: an API server each, over one shared etcd (prefix per tenant).
+    let tenant_etcd = Arc::new(Etcd::start().await?);
+    let mut tenants = Vec::with_capacity(sizes.tenants + 1);
+    for i in 0..=sizes.tenants {
+        let options = Options { etcd_prefix: Some(format!("/t{i}")), ..Default::default() };
+        let cluster = Cluster::start_on(Arc::clone(&tenant_etcd), options).await?;
+        tenancy::register(&super_cluster, &cluster, &format!("t{i}"), &[]).await?;
+        tenants.push(cluster);
+    }
+    let mut clients = Vec::with_capacity(tenants.len());
+    for t in &tenants {
+        clients.push(t.client().await?);
+    }
+    let clock = Clock::default();
+
+    // 1. Directly in the super cluster.
+    for i in 0..sizes.tenants {
+        namespace(&super_client, &format!("direct-{i}")).await?;
+    }
+    watch_running(super_client.clone(), None, "direct".into(), clock.clone()).await?;
+    let jobs = (0..sizes.tenants)
+        .flat_map(|i| (0..sizes.pods).map(move |p| (i, p)))
+        .map(|(i, p)| (super_client.clone(), "direct".to_string(), format!("direct-{i}"), format!("p{p}")))
+        .collect();
+    create(jobs, concurrency, &clock).await?;
+    all_running(&clock, "direct/", total, "direct pods Running").await?;
+    let (direct_lat, direct_total) = clock.latencies("direct/");
+    println!("direct: {total} pods Running in {:.1}s", direct_total.as_secs_f64());
+    for i in 0..sizes.tenants {
+        Api::<Namespace>::all(super_client.clone()).delete(&format!("direct-{i}"), &Default::default()).await?;
+    }
+
+    // 2. Through Nestor: the same pods, created in the tenants.
+    let log = super_cluster.dir().join("syncer-1.log");
+    let mut syncer = tenancy::spawn_syncer(&super_cluster, "1", &[])?;
+    let pid = syncer.pid().context("syncer pid")?;
+    let metrics = syncer_metrics(&log).await?;
+    eventually(Duration::from_secs(120), "every tenant compared", || async {
+        let text = syncer_metrics(&log).await.ok()?;
+        (metric_sum(&text, "nestor_syncer_tenants", &["state=\"compared\""]) as usize >= tenants.len()).then_some(())
+    })
+    .await?;
+    drop(metrics);
+    let (idle_rss, _) = memory(pid);
+    for (i, client) in clients.iter().enumerate().take(sizes.tenants) {
+        namespace(client, "bench").await?;
+        watch_running(client.clone(), Some("bench".into()), format!("nestor-t{i}"), clock.clone()).await?;
+    }
+    let jobs = (0..sizes.tenants)
+        .flat_map(|i| (0..sizes.pods).map(move |p| (i, p)))
+        .map(|(i, p)| (clients[i].clone(), format!("nestor-t{i}"), "bench".to_string(), format!("p{p}")))
+        .collect();
+    create(jobs, concurrency, &clock).await?;
+    all_running(&clock, "nestor-", total, "pods through Nestor Running").await?;
+    let (nestor_lat, nestor_total) = clock.latencies("nestor-");
+    println!("through Nestor: {total} pods Running in {:.1}s", nestor_total.as_secs_f64());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (synced_rss, _) = memory(pid);
+    let per_pod = (synced_rss - idle_rss).max(0.0) * 1024.0 / total as f64;
+
+    // 3. A restart with every pod synced (SIGTERM: the Lease is released, as in a rolling
+    //    update): time until every tenant is compared again and the queue is empty.
+    syncer.stop();
+    let started = Instant::now();
+    let log = super_cluster.dir().join("syncer-2.log");
+    let syncer: Process = tenancy::spawn_syncer(&super_cluster, "2", &[])?;
+    eventually(Duration::from_secs(300), "the restarted syncer to converge", || async {
+        let text = syncer_metrics(&log).await.ok()?;
+        let compared = metric_sum(&text, "nestor_syncer_tenants", &["state=\"compared\""]) as usize;
+        let depth = metric_sum(&text, "nestor_syncer_queue_depth", &[]);
+        (compared >= tenants.len() && depth == 0.0).then_some(())
+    })
+    .await?;
+    let converge = started.elapsed();
+    let repairs = metric_sum(&syncer_metrics(&log).await?, "nestor_syncer_patrol_repairs_total", &[]);
+    println!("restart: converged in {:.2}s, {repairs} repairs", converge.as_secs_f64());
+
+    // 4. Fairness: flooding tenants and one quiet tenant creating a pod every 20 ms.
+    let quiet = sizes.tenants; // the extra tenant, idle until now
+    for i in 0..sizes.flooders.min(sizes.tenants) {
+        namespace(&clients[i], "flood").await?;
+        watch_running(clients[i].clone(), Some("flood".into()), format!("flood-t{i}"), clock.clone()).await?;
+    }
+    namespace(&clients[quiet], "quiet").await?;
+    watch_running(clients[quiet].clone(), Some("quiet".into()), "quiet".into(), clock.clone()).await?;
+    let jobs: Vec<_> = (0..sizes.flooders.min(sizes.tenants))
+        .flat_map(|i| (0..sizes.flood).map(move |p| (i, p)))
+        .map(|(i, p)| (clients[i].clone(), format!("flood-t{i}"), "flood".to_string(), format!("f{p}")))
+        .collect();
+    let flood = {
+        let clock = clock.clone();
+        tokio::spawn(async move { create(jobs, concurrency, &clock).await })
+    };
+    for p in 0..sizes.quiet {
+        create(vec![(clients[quiet].clone(), "quiet".into(), "quiet".into(), format!("q{p}"))], 1, &clock).await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    flood.await??;
+    all_running(&clock, "quiet/", sizes.quiet, "the quiet tenant's pods Running").await?;
+    let (quiet_lat, _) = clock.latencies("quiet/");
+    all_running(&clock, "flood-", sizes.flooders.min(sizes.tenants) * sizes.flood, "the flood Running").await?;
+    let (_, flood_total) = clock.latencies("flood-");
+    println!(
+        "fairness: quiet p50 {} p99 {}; flood done in {:.1}s",
+        ms(percentile(&quiet_lat, 0.5)),
+        ms(percentile(&quiet_lat, 0.99)),
+        flood_total.as_secs_f64()
+    );
+    drop(syncer);
+
+    let ratio = nestor_total.as_secs_f64() / direct_total.as_secs_f64().max(f64::EPSILON);
+    writeln!(
+        report,
+        "## The syncer\n\n{} tenants (one nestor-apiserver each, over one shared etcd with a prefix per tenant) on one super cluster (nestor-apiserver, etcd, nestor-nodesim with {nodes} nodes), all release builds on this machine. Pods are created by {concurrency} concurrent clients; Running is when a watch (super cluster for direct pods, the tenant for pods through Nestor) first shows `phase: Running`.\n\n\
+| {total} pods | all Running after | p50 create-to-Running | p99 |\n|---|---|---|---|\n\
+| directly in the super cluster | {:.1} s | {} | {} |\n\
+| through Nestor ({} tenants x {} pods) | {:.1} s | {} | {} |\n\
+| ratio | **{ratio:.2}** (goal ≤ 1.10) | | |\n\n\
+| syncer | figure | goal |\n|---|---|---|\n\
+| RSS idle with {} tenants | {idle_rss:.1} MiB | |\n\
+| RSS with {total} pods synced | {synced_rss:.1} MiB | |\n\
+| RSS per synced pod | **{per_pod:.2} KiB** | ≤ 4 KiB |\n\
+| restart with {total} pods: every tenant compared, queue empty | **{:.2} s** ({repairs} repairs) | ≤ 3 s |\n\
+| quiet tenant's p99 create-to-Running while {} tenants flood {} pods each | **{}** (p50 {}) | ≤ 250 ms |\n",
+        sizes.tenants + 1,
+        direct_total.as_secs_f64(),
+        ms(percentile(&direct_lat, 0.5)),
+        ms(percentile(&direct_lat, 0.99)),
+        sizes.tenants,
+        sizes.pods,
+        nestor_total.as_secs_f64(),
+        ms(percentile(&nestor_lat, 0.5)),
+        ms(percentile(&nestor_lat, 0.99)),
+        sizes.tenants + 1,
+        converge.as_secs_f64(),
+        sizes.flooders.min(sizes.tenants),
+        sizes.flood,
+        ms(percentile(&quiet_lat, 0.99)),
+        ms(percentile(&quiet_lat, 0.5)),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! The small HTTP server every Nestor process runs beside its work: `/metrics` (Prometheus
+//! text), `/healthz` and `/livez` (the process runs) and `/readyz`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use tracing::debug;
+
+/// What a process exposes on its health and metrics server.
+pub trait Exposition: Send + Sync + 'static {
+    /// The metrics in the OpenMetrics text format.
+    fn metrics(&self) -> String;
+
+    /// Whether `/readyz` answers 200 (the default: always).
+    fn ready(&self) -> bool {
+        true
+    }
+}
+
+/// Serves `/metrics`, `/healthz`, `/livez` and `/readyz` on `listener` until dropped.
+pub async fn serve(listener: tokio::net::TcpListener, source: Arc<dyn Exposition>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let source = Arc::clone(&source);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                let source = Arc::clone(&source);
+                async move { Ok::<_, Infallible>(answer(source.as_ref(), req.uri().path())) }
+            });
+            let io = hyper_util::rt::TokioIo::new(stream);
+            if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await {
+                debug!(error = %e, "metrics connection ended");
+            }
+        });
+    }
+}
+
+fn answer(source: &dyn Exposition, path: &str) -> Response<Full<Bytes>> {
+    let (status, content_type, body) = match path {
+        "/metrics" => (StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", source.metrics()),
+        "/healthz" | "/livez" => (StatusCode::OK, "text/plain", "ok".to_string()),
+        "/readyz" if source.ready() => (StatusCode::OK, "text/plain", "ok".to_string()),
+        "/readyz" => (StatusCode::SERVICE_UNAVAILABLE, "text/plain", "not ready".to_string()),
+        _ => (StatusCode::NOT_FOUND, "text/plain", "404 page not found\n".to_string()),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    if let Ok(value) = http::HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(http::header::CONTENT_TYPE, value);
+    }
+    response
+}
