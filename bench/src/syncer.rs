@@ -232,9 +232,9 @@ pub async fn run(report: &mut String) -> Result<()> {
 
     // 4. Fairness: flooding tenants and one quiet tenant creating a pod every 20 ms.
     let quiet = sizes.tenants; // the extra tenant, idle until now
-    for i in 0..sizes.flooders.min(sizes.tenants) {
-        namespace(&clients[i], "flood").await?;
-        watch_running(clients[i].clone(), Some("flood".into()), format!("flood-t{i}"), clock.clone()).await?;
+    for (i, client) in clients.iter().enumerate().take(sizes.flooders.min(sizes.tenants)) {
+        namespace(client, "flood").await?;
+        watch_running(client.clone(), Some("flood".into()), format!("flood-t{i}"), clock.clone()).await?;
     }
     namespace(&clients[quiet], "quiet").await?;
     watch_running(clients[quiet].clone(), Some("quiet".into()), "quiet".into(), clock.clone()).await?;
