@@ -210,6 +210,11 @@ pub async fn run(report: &mut String) -> Result<()> {
     let (nestor_lat, nestor_total) = clock.latencies("nestor-");
     println!("through Nestor: {total} pods Running in {:.1}s", nestor_total.as_secs_f64());
     tokio::time::sleep(Duration::from_secs(2)).await;
+    if let Ok(path) = std::env::var("NESTOR_BENCH_DUMP") {
+        // For looking into a run: the syncer's and the super cluster's metrics.
+        let super_metrics = nestor_testkit::raw(&super_client, "GET", "/metrics", &[], Default::default()).await?;
+        std::fs::write(&path, syncer_metrics(&log).await? + &super_metrics.text())?;
+    }
     let (synced_rss, _) = memory(pid);
     let per_pod = (synced_rss - idle_rss).max(0.0) * 1024.0 / total as f64;
 

@@ -31,12 +31,25 @@ async fn bootstrap_objects_exist() {
 async fn pods_are_bound_once() {
     let c = Cluster::start().await.unwrap();
     let pod = json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}});
-    c.raw("POST", "/api/v1/namespaces/default/pods", None, pod.to_string()).await.unwrap();
-    let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"}, "target": {"kind": "Node", "name": "n1"}});
+    let created = c.raw("POST", "/api/v1/namespaces/default/pods", None, pod.to_string()).await.unwrap().json();
+    // The Binding's uid and resourceVersion are preconditions, as in kube.
+    let stale = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p", "uid": "not-the-pod"}, "target": {"kind": "Node", "name": "n1"}});
+    let r = c.raw("POST", "/api/v1/namespaces/default/pods/p/binding", None, stale.to_string()).await.unwrap();
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.json()["message"].as_str().unwrap().contains("Precondition failed: UID in precondition: not-the-pod"));
+    let old_rv = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p", "resourceVersion": "1"}, "target": {"kind": "Node", "name": "n1"}});
+    let r = c.raw("POST", "/api/v1/namespaces/default/pods/p/binding", None, old_rv.to_string()).await.unwrap();
+    assert_eq!(r.status, 409, "{}", r.text());
+    let binding = json!({
+        "apiVersion": "v1", "kind": "Binding",
+        "metadata": {"name": "p", "uid": created["metadata"]["uid"], "annotations": {"scheduled-by": "test"}},
+        "target": {"kind": "Node", "name": "n1"},
+    });
     let r = c.raw("POST", "/api/v1/namespaces/default/pods/p/binding", None, binding.to_string()).await.unwrap();
     assert_eq!(r.status, 201, "{}", r.text());
     let p = c.raw("GET", "/api/v1/namespaces/default/pods/p", None, "").await.unwrap().json();
     assert_eq!(p["spec"]["nodeName"], "n1");
+    assert_eq!(p["metadata"]["annotations"]["scheduled-by"], "test", "the Binding's annotations reach the pod");
     assert!(p["status"]["conditions"]
         .as_array()
         .unwrap()
@@ -44,6 +57,14 @@ async fn pods_are_bound_once() {
         .any(|c| c["type"] == "PodScheduled" && c["status"] == "True"));
     let r = c.raw("POST", "/api/v1/namespaces/default/pods/p/binding", None, binding.to_string()).await.unwrap();
     assert_eq!(r.status, 409, "{}", r.text());
+
+    // A pod with scheduling gates is not bound.
+    let gated = json!({"metadata": {"name": "g"}, "spec": {"schedulingGates": [{"name": "wait"}], "containers": [{"name": "c", "image": "busybox"}]}});
+    c.raw("POST", "/api/v1/namespaces/default/pods", None, gated.to_string()).await.unwrap();
+    let bind_g = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "g"}, "target": {"kind": "Node", "name": "n1"}});
+    let r = c.raw("POST", "/api/v1/namespaces/default/pods/g/binding", None, bind_g.to_string()).await.unwrap();
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.json()["message"].as_str().unwrap().contains("non-empty .spec.schedulingGates"));
 }
 
 #[tokio::test]
@@ -97,7 +118,7 @@ async fn a_stalled_or_dead_etcd_is_answered_not_waited_on() {
     .await
     .unwrap();
     // etcd gone: 503 with Retry-After, so clients back off and retry.
-    c.etcd.process.kill();
+    std::sync::Arc::get_mut(&mut c.etcd).expect("etcd of this cluster only").process.kill();
     let r = nestor_testkit::eventually(Duration::from_secs(20), "a 503", || async {
         let r = c.raw("GET", "/api/v1/namespaces/default/configmaps", None, "").await.ok()?;
         (r.status == 503).then_some(r)

@@ -238,7 +238,13 @@ impl Store {
         Ok(obj)
     }
 
-    async fn get_kv(&self, def: &ResourceDef, version: &str, namespace: &str, name: &str) -> Result<(Kv, Value)> {
+    pub(crate) async fn get_kv(
+        &self,
+        def: &ResourceDef,
+        version: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(Kv, Value)> {
         let key = self.object_key(def, namespace, name);
         let kv = self.storage.get(&key).await?.ok_or_else(|| ApiError::not_found(&def.group, &def.resource, name))?;
         let obj = self.decode(def, version, &kv)?;
@@ -787,27 +793,14 @@ impl Store {
         let key = self.object_key(def, namespace, name);
         for _ in 0..UPDATE_RETRIES {
             let (current, mut obj) = self.get_kv(def, version, namespace, name).await?;
-            if let Some(uid) = &opts.uid {
-                let actual = meta_str(&obj, "uid");
-                if uid != actual {
-                    return Err(ApiError::conflict(
-                        &def.group,
-                        &def.resource,
-                        name,
-                        &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
-                    ));
-                }
-            }
-            if let Some(rv) = &opts.resource_version {
-                if *rv != current.mod_revision.to_string() {
-                    return Err(ApiError::conflict(
-                        &def.group,
-                        &def.resource,
-                        name,
-                        &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}", current.mod_revision),
-                    ));
-                }
-            }
+            check_preconditions(
+                def,
+                name,
+                &obj,
+                current.mod_revision,
+                opts.uid.as_deref(),
+                opts.resource_version.as_deref(),
+            )?;
             let propagation = opts.propagation.unwrap_or_else(|| strategy::default_propagation(def));
             let mut finalizers = meta::finalizers(&obj);
             match propagation {
@@ -952,4 +945,38 @@ mod tests {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"v":"meta.k8s.io/v1","rv":1,"start":"../x"}"#);
         assert!(decode_continue(&escaping).is_err());
     }
+}
+
+/// kube's storage preconditions: the UID and resourceVersion a client expects the object to
+/// have (delete options, a Binding's metadata), answered 409 with kube's message.
+pub fn check_preconditions(
+    def: &ResourceDef,
+    name: &str,
+    obj: &Value,
+    mod_revision: i64,
+    uid: Option<&str>,
+    resource_version: Option<&str>,
+) -> Result<()> {
+    if let Some(uid) = uid {
+        let actual = meta_str(obj, "uid");
+        if uid != actual {
+            return Err(ApiError::conflict(
+                &def.group,
+                &def.resource,
+                name,
+                &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
+            ));
+        }
+    }
+    if let Some(rv) = resource_version {
+        if rv != mod_revision.to_string() {
+            return Err(ApiError::conflict(
+                &def.group,
+                &def.resource,
+                name,
+                &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {mod_revision}"),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -174,7 +174,18 @@ pub async fn bind(store: &Store, ns: &str, binding: &Value, opts: &WriteOptions)
         .lookup("", "v1", "pods")
         .cloned()
         .ok_or_else(|| ApiError::internal("pods are not served"))?;
-    let pod = store.get(&pods, "v1", ns, &name).await?;
+    let (current_kv, pod) = store.get_kv(&pods, "v1", ns, &name).await?;
+    // kube binds only the pod the scheduler looked at: a Binding's uid and resourceVersion are
+    // preconditions, so a pod deleted and recreated under the same name is not bound blindly.
+    let non_empty = |field: &str| Some(meta_str(binding, field)).filter(|v| !v.is_empty());
+    crate::registry::store::check_preconditions(
+        &pods,
+        &name,
+        &pod,
+        current_kv.mod_revision,
+        non_empty("uid"),
+        non_empty("resourceVersion"),
+    )?;
     if let Some(current) = pod.pointer("/spec/nodeName").and_then(Value::as_str).filter(|n| !n.is_empty()) {
         return Err(ApiError::conflict(
             "",
@@ -191,6 +202,14 @@ pub async fn bind(store: &Store, ns: &str, binding: &Value, opts: &WriteOptions)
             &format!("pod {name} is being deleted, cannot be assigned to a host"),
         ));
     }
+    if pod.pointer("/spec/schedulingGates").and_then(Value::as_array).is_some_and(|g| !g.is_empty()) {
+        return Err(ApiError::conflict(
+            "",
+            "pods/binding",
+            &name,
+            &format!("pod {name} has non-empty .spec.schedulingGates"),
+        ));
+    }
     let mut conditions: Vec<Value> =
         pod.pointer("/status/conditions").and_then(Value::as_array).cloned().unwrap_or_default();
     conditions.retain(|c| c.get("type") != Some(&json!("PodScheduled")));
@@ -199,11 +218,19 @@ pub async fn bind(store: &Store, ns: &str, binding: &Value, opts: &WriteOptions)
     );
     let mut updated = pod.clone();
     updated["spec"]["nodeName"] = json!(node);
+    // The Binding's annotations are copied onto the pod, as kube-apiserver does.
+    if let Some(annotations) = binding.pointer("/metadata/annotations").and_then(Value::as_object) {
+        if !updated["metadata"]["annotations"].is_object() {
+            updated["metadata"]["annotations"] = json!({});
+        }
+        for (key, value) in annotations {
+            updated["metadata"]["annotations"][key] = value.clone();
+        }
+    }
     updated["status"]["conditions"] = json!(conditions);
-    let rv: i64 = meta_str(&pod, "resourceVersion").parse().unwrap_or(0);
     if !opts.dry_run {
         let key = store.object_key(&pods, ns, &name);
-        match store.storage.update(&key, Store::encode(&updated), rv).await? {
+        match store.storage.update(&key, Store::encode(&updated), current_kv.mod_revision).await? {
             Ok(_) => {}
             Err(_) => return Err(ApiError::modified("", "pods", &name)),
         }
