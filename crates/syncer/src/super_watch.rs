@@ -7,9 +7,12 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use futures::StreamExt;
+use futures::TryStreamExt;
 use k8s_openapi::api::core::v1::{Event as CoreEvent, Node};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
+use kube::core::PartialObjectMeta;
 use kube::runtime::watcher::{self, watcher, Event};
 use kube::runtime::WatchStreamExt;
 use kube::ResourceExt;
@@ -105,10 +108,43 @@ pub async fn start(shared: &Arc<Shared>, tasks: &mut tokio::task::JoinSet<()>) {
     tasks.spawn(watch_events(Arc::clone(shared)));
 }
 
+/// What a super watch event says about a synced object: its metadata (the marks) and, for
+/// pods, the node it runs on.
+struct Seen {
+    meta: ObjectMeta,
+    node: Option<String>,
+}
+
+fn seen<K>(event: Event<K>, f: impl Fn(K) -> Seen) -> Event<Seen> {
+    match event {
+        Event::Apply(o) => Event::Apply(f(o)),
+        Event::Delete(o) => Event::Delete(f(o)),
+        Event::InitApply(o) => Event::InitApply(f(o)),
+        Event::Init => Event::Init,
+        Event::InitDone => Event::InitDone,
+    }
+}
+
 async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Sender<()>>) {
-    let api: Api<DynamicObject> = Api::all_with(shared.super_client.clone(), &synced.resource);
+    let client = shared.super_client.clone();
     let config = watcher::Config::default().labels(keys::CLUSTER);
-    let mut stream = watcher(api, config).default_backoff().boxed();
+    // Pods are watched whole for their node; every other kind needs only its marks.
+    let mut stream = if synced.kind == Kind::Pod {
+        watcher(Api::<DynamicObject>::all_with(client, &synced.resource), config)
+            .map_ok(|e| {
+                seen(e, |o: DynamicObject| Seen {
+                    node: o.data["spec"]["nodeName"].as_str().map(str::to_string),
+                    meta: o.metadata,
+                })
+            })
+            .default_backoff()
+            .boxed()
+    } else {
+        watcher(Api::<PartialObjectMeta<DynamicObject>>::all_with(client, &synced.resource), config)
+            .map_ok(|e| seen(e, |o| Seen { meta: o.metadata, node: None }))
+            .default_backoff()
+            .boxed()
+    };
     let mut listed = listed;
     let mut first_list = true;
     let label = synced.label();
@@ -122,16 +158,16 @@ async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Se
             Ok(Event::InitApply(obj)) => {
                 observe(&shared, &synced, &obj, false);
                 if !first_list {
-                    queue(&shared, &label, &obj);
+                    queue(&shared, &label, &obj.meta);
                 }
             }
             Ok(Event::Apply(obj)) => {
                 observe(&shared, &synced, &obj, false);
-                queue(&shared, &label, &obj);
+                queue(&shared, &label, &obj.meta);
             }
             Ok(Event::Delete(obj)) => {
                 observe(&shared, &synced, &obj, true);
-                queue(&shared, &label, &obj);
+                queue(&shared, &label, &obj.meta);
             }
             Ok(Event::InitDone) => {
                 if synced.kind == Kind::Pod {
@@ -149,17 +185,17 @@ async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Se
     }
 }
 
-/// Keeps the namespace map and the node tracker up to date.
-fn observe(shared: &Shared, synced: &Synced, obj: &DynamicObject, deleted: bool) {
-    let marks = Marks::read(&obj.metadata);
+/// Keeps the namespace map, pod index and node tracker up to date.
+fn observe(shared: &Shared, synced: &Synced, obj: &Seen, deleted: bool) {
+    let marks = Marks::read(&obj.meta);
     match synced.kind {
         Kind::Namespace => {
             let owner = marks.filter(|_| !deleted).map(|m| (m.cluster_key, m.name));
-            shared.namespaces.set(obj.name_any(), owner);
+            shared.namespaces.set(obj.meta.name.clone().unwrap_or_default(), owner);
         }
         Kind::Pod => {
-            let uid = obj.uid().unwrap_or_default();
-            let node = obj.data["spec"]["nodeName"].as_str().unwrap_or_default();
+            let uid = obj.meta.uid.clone().unwrap_or_default();
+            let node = obj.node.as_deref().unwrap_or_default();
             let tenant_pod = marks.as_ref().filter(|_| !deleted).map(|m| TenantPod {
                 namespace: m.namespace.clone(),
                 name: m.name.clone(),
@@ -175,12 +211,12 @@ fn observe(shared: &Shared, synced: &Synced, obj: &DynamicObject, deleted: bool)
     }
 }
 
-fn queue(shared: &Shared, label: &str, obj: &DynamicObject) {
-    let Some(marks) = Marks::read(&obj.metadata) else { return };
+fn queue(shared: &Shared, label: &str, meta: &ObjectMeta) {
+    let Some(marks) = Marks::read(meta) else { return };
     let Some(tenant) = shared.tenant(&marks.cluster_key) else { return };
     if tenant.owns(&marks) {
         let item = Item::Object { resource: label.to_string(), namespace: marks.namespace, name: marks.name };
-        tenant.queue_unless_echo(shared, Side::Super, item, obj.resource_version().as_deref());
+        tenant.queue_unless_echo(shared, Side::Super, item, meta.resource_version.as_deref());
     }
 }
 

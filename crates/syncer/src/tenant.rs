@@ -6,10 +6,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DynamicObject};
+use kube::core::PartialObjectMeta;
 use kube::runtime::watcher::{self, watcher, Event};
 use kube::runtime::WatchStreamExt;
-use kube::ResourceExt;
 use nestor_api::types::Endpoint;
 use nestor_api::Marks;
 use tracing::{debug, info, Instrument};
@@ -116,14 +117,15 @@ impl Tenant {
     }
 
     async fn watch(self: Arc<Self>, shared: Arc<Shared>, synced: Synced) {
-        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &synced.resource);
+        let api: Api<PartialObjectMeta<DynamicObject>> = Api::all_with(self.client.clone(), &synced.resource);
         let label = synced.label();
         let mut first_list = true;
+        // Only metadata: a tenant's watch events just queue keys, the worker reads the object.
         let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
         while let Some(event) = stream.next().await {
             match event {
-                Ok(Event::Apply(obj) | Event::Delete(obj)) => self.queue_object(&shared, &label, &obj),
-                Ok(Event::InitApply(obj)) if !first_list => self.queue_object(&shared, &label, &obj),
+                Ok(Event::Apply(obj) | Event::Delete(obj)) => self.queue_object(&shared, &label, &obj.metadata),
+                Ok(Event::InitApply(obj)) if !first_list => self.queue_object(&shared, &label, &obj.metadata),
                 Ok(Event::InitDone) if first_list => {
                     first_list = false;
                     crate::patrol::tenant_kind(&shared, &self, &synced).await;
@@ -140,13 +142,13 @@ impl Tenant {
         }
     }
 
-    fn queue_object(&self, shared: &Shared, label: &str, obj: &DynamicObject) {
+    fn queue_object(&self, shared: &Shared, label: &str, meta: &ObjectMeta) {
         let item = Item::Object {
             resource: label.to_string(),
-            namespace: obj.namespace().unwrap_or_default(),
-            name: obj.name_any(),
+            namespace: meta.namespace.clone().unwrap_or_default(),
+            name: meta.name.clone().unwrap_or_default(),
         };
-        self.queue_unless_echo(shared, Side::Tenant, item, obj.resource_version().as_deref());
+        self.queue_unless_echo(shared, Side::Tenant, item, meta.resource_version.as_deref());
     }
 
     /// Remembers that the syncer wrote `item` on `side` at `resource_version`: the watch event
