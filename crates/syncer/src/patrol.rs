@@ -2,7 +2,7 @@
 //! tenant's watchers have listed and then periodically. It queues whatever differs (a super
 //! object deleted or edited by hand, a missed watch event) and counts the repairs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -10,7 +10,7 @@ use futures::future::join_all;
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::core::ObjectList;
 use kube::ResourceExt;
-use nestor_api::{keys, Marks, VirtualCluster};
+use nestor_api::{keys, naming, Marks, VirtualCluster};
 use serde_json::Value;
 use tracing::{debug, info, warn, Instrument};
 
@@ -77,9 +77,8 @@ async fn compare(shared: &Shared, tenant: &Tenant, synced: &Synced) -> Result<us
     let tenant_objects =
         list_all(&Api::all_with(tenant.client.clone(), &synced.resource), ListParams::default()).await?;
     let selector = format!("{}={}", keys::CLUSTER, tenant.key);
-    let super_api: Api<DynamicObject> = Api::all_with(shared.super_client.clone(), &synced.resource);
     let mut super_objects: HashMap<(String, String), DynamicObject> = HashMap::new();
-    for obj in list_all(&super_api, ListParams::default().labels(&selector)).await? {
+    for obj in list_super(shared, tenant, synced, &tenant_objects, &selector).await? {
         if let Some(marks) = Marks::read(&obj.metadata).filter(|m| tenant.owns(m)) {
             super_objects.insert((marks.namespace, marks.name), obj);
         }
@@ -125,6 +124,32 @@ async fn compare(shared: &Shared, tenant: &Tenant, synced: &Synced) -> Result<us
         queue(namespace, name, Some("orphan"));
     }
     Ok(repairs)
+}
+
+/// The tenant's super copies of a kind. Namespaced kinds are listed namespace by namespace (the
+/// tenant's super namespaces): a list selected by label alone would read every tenant's objects
+/// of the kind, once per tenant.
+async fn list_super(
+    shared: &Shared,
+    tenant: &Tenant,
+    synced: &Synced,
+    tenant_objects: &[DynamicObject],
+    selector: &str,
+) -> Result<Vec<DynamicObject>> {
+    let params = ListParams::default().labels(selector);
+    if !synced.namespaced {
+        return list_all(&Api::all_with(shared.super_client.clone(), &synced.resource), params).await;
+    }
+    let mut namespaces: BTreeSet<String> = shared.namespaces.of_tenant(&tenant.key).into_iter().collect();
+    namespaces.extend(
+        tenant_objects.iter().map(|o| naming::super_namespace(&tenant.key, &o.namespace().unwrap_or_default())),
+    );
+    let mut objects = vec![];
+    for namespace in namespaces {
+        let api = Api::namespaced_with(shared.super_client.clone(), &namespace, &synced.resource);
+        objects.extend(list_all(&api, params.clone()).await?);
+    }
+    Ok(objects)
 }
 
 fn status_behind(synced: &Synced, super_value: &Value, tenant_value: &Value) -> bool {

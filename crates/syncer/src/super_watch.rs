@@ -35,6 +35,12 @@ impl NamespaceMap {
         self.0.read().unwrap_or_else(|e| e.into_inner()).get(super_ns).cloned()
     }
 
+    /// The super namespaces of one tenant.
+    pub fn of_tenant(&self, key: &str) -> Vec<String> {
+        let map = self.0.read().unwrap_or_else(|e| e.into_inner());
+        map.iter().filter(|(_, (k, _))| k == key).map(|(ns, _)| ns.clone()).collect()
+    }
+
     fn set(&self, super_ns: String, owner: Option<(String, String)>) {
         let mut map = self.0.write().unwrap_or_else(|e| e.into_inner());
         match owner {
