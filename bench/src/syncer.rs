@@ -220,7 +220,9 @@ pub async fn run(report: &mut String) -> Result<()> {
 
     // 3. A restart with every pod synced (SIGTERM: the Lease is released, as in a rolling
     //    update): time until every tenant is compared again and the queue is empty.
+    let stopping = Instant::now();
     syncer.stop();
+    println!("restart: the old syncer stopped in {:.2}s", stopping.elapsed().as_secs_f64());
     let started = Instant::now();
     let log = super_cluster.dir().join("syncer-2.log");
     let syncer: Process = tenancy::spawn_syncer(&super_cluster, "2", &[])?;
@@ -232,6 +234,9 @@ pub async fn run(report: &mut String) -> Result<()> {
     })
     .await?;
     let converge = started.elapsed();
+    if let Ok(path) = std::env::var("NESTOR_BENCH_DUMP") {
+        std::fs::copy(&log, format!("{path}.syncer-2.log"))?;
+    }
     let repairs = metric_sum(&syncer_metrics(&log).await?, "nestor_syncer_patrol_repairs_total", &[]);
     println!("restart: converged in {:.2}s, {repairs} repairs", converge.as_secs_f64());
 

@@ -17,17 +17,9 @@ pub struct Args {
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
 
-    /// Identity in the leader Lease (default: host name and process id).
-    #[arg(long)]
-    pub identity: Option<String>,
-
-    /// Namespace of the leader Lease `nestor-syncer` in the super cluster.
-    #[arg(long, default_value = "kube-system")]
-    pub lease_namespace: String,
-
-    /// How long a leader's Lease lasts without renewal.
-    #[arg(long, default_value = "15s", value_parser = duration::parse_flag)]
-    pub lease_duration: Duration,
+    /// Leader election (the Lease `nestor-syncer`).
+    #[command(flatten)]
+    pub leader: nestor_api::runtime::LeaderArgs,
 
     /// How often every tenant is compared in full with the super cluster.
     #[arg(long, default_value = "60s", value_parser = duration::parse_flag)]
@@ -55,14 +47,10 @@ pub struct Args {
 
 impl Args {
     pub fn config(&self) -> Config {
-        let identity = self.identity.clone().unwrap_or_else(|| {
-            let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-            format!("{}_{}", host.trim(), std::process::id())
-        });
         Config {
-            identity,
-            lease_namespace: self.lease_namespace.clone(),
-            lease_duration: self.lease_duration,
+            identity: self.leader.identity(),
+            lease_namespace: self.leader.lease_namespace.clone(),
+            lease_duration: self.leader.lease_duration,
             patrol_interval: self.patrol_interval,
             workers: self.workers,
             per_tenant_in_flight: self.tenant_in_flight,

@@ -128,31 +128,54 @@ impl Etcd {
     /// accepts connections.
     pub async fn start_in(dir: Option<&Path>) -> Result<Self> {
         let dir = Workdir::new(dir, "nestor-etcd-")?;
-        let client = free_port()?;
-        let peer = free_port()?;
-        let endpoint = format!("http://127.0.0.1:{client}");
-        let peer_url = format!("http://127.0.0.1:{peer}");
-        let args = vec![
-            "--name=nestor".to_string(),
-            format!("--data-dir={}", dir.path().join("data").display()),
-            format!("--listen-client-urls={endpoint}"),
-            format!("--advertise-client-urls={endpoint}"),
-            format!("--listen-peer-urls={peer_url}"),
-            format!("--initial-advertise-peer-urls={peer_url}"),
-            format!("--initial-cluster=nestor={peer_url}"),
-            "--logger=zap".into(),
-            "--log-level=error".into(),
-            "--quota-backend-bytes=4294967296".into(),
-        ];
-        let process = Process::spawn("etcd", Path::new("etcd"), &args, &dir.path().join("etcd.log"))
-            .context("etcd is not installed (apt-get install etcd-server)")?;
-        let addr = format!("127.0.0.1:{client}");
-        crate::eventually(Duration::from_secs(30), "etcd to listen", || async {
-            tokio::net::TcpStream::connect(&addr).await.ok().map(|_| ())
-        })
-        .await
-        .with_context(|| format!("etcd did not start; log:\n{}", process.log_tail()))?;
-        Ok(Etcd { endpoint, process, dir })
+        // A free port can be taken by another process before etcd binds it (tests run side by
+        // side): then etcd exits, or something else answers on the port. Only etcd's own
+        // health answer counts; otherwise try again on other ports.
+        let mut last_error = anyhow::anyhow!("etcd did not start");
+        let fresh = !dir.path().join("data").exists();
+        for _ in 0..5 {
+            if fresh {
+                // A failed attempt may have written a member with other ports: start clean.
+                let _ = std::fs::remove_dir_all(dir.path().join("data"));
+            }
+            let client = free_port()?;
+            let peer = free_port()?;
+            let endpoint = format!("http://127.0.0.1:{client}");
+            let peer_url = format!("http://127.0.0.1:{peer}");
+            let args = vec![
+                "--name=nestor".to_string(),
+                format!("--data-dir={}", dir.path().join("data").display()),
+                format!("--listen-client-urls={endpoint}"),
+                format!("--advertise-client-urls={endpoint}"),
+                format!("--listen-peer-urls={peer_url}"),
+                format!("--initial-advertise-peer-urls={peer_url}"),
+                format!("--initial-cluster=nestor={peer_url}"),
+                "--logger=zap".into(),
+                "--log-level=error".into(),
+                "--quota-backend-bytes=4294967296".into(),
+            ];
+            let mut process = Process::spawn("etcd", Path::new("etcd"), &args, &dir.path().join("etcd.log"))
+                .context("etcd is not installed (apt-get install etcd-server)")?;
+            let addr = format!("127.0.0.1:{client}");
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                if process.exited().is_some() {
+                    last_error = anyhow::anyhow!("etcd exited; log:\n{}", process.log_tail());
+                    break;
+                }
+                let health = crate::tenancy::http_get(&addr, "/health").await.unwrap_or_default();
+                if health.contains("\"health\"") {
+                    return Ok(Etcd { endpoint, process, dir });
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    process.kill();
+                    last_error = anyhow::anyhow!("etcd did not become healthy; log:\n{}", process.log_tail());
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        Err(last_error)
     }
 
     /// The folder of etcd's data and log.

@@ -18,6 +18,32 @@ pub struct LogArgs {
     pub log_format: LogFormat,
 }
 
+/// Leader election flags shared by the processes that run one active replica.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct LeaderArgs {
+    /// Identity in the leader Lease (default: host name and process id).
+    #[arg(long)]
+    pub identity: Option<String>,
+
+    /// Namespace of the leader Lease.
+    #[arg(long, default_value = "kube-system")]
+    pub lease_namespace: String,
+
+    /// How long a leader's Lease lasts without renewal.
+    #[arg(long, default_value = "15s", value_parser = crate::duration::parse_flag)]
+    pub lease_duration: std::time::Duration,
+}
+
+impl LeaderArgs {
+    /// `--identity`, or the host name and process id as client-go's callers usually make it.
+    pub fn identity(&self) -> String {
+        self.identity.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+            format!("{}_{}", host.trim(), std::process::id())
+        })
+    }
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {

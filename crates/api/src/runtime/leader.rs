@@ -44,7 +44,7 @@ impl Elector {
             match self.try_acquire(&mut observed).await {
                 Ok(true) => return Ok(()),
                 Ok(false) if !said_waiting => {
-                    info!(lease = %self.name, "another syncer leads; standing by");
+                    info!(lease = %self.name, "another replica leads; standing by");
                     said_waiting = true;
                 }
                 Ok(false) => {}

@@ -5,6 +5,6 @@ pub mod cli;
 pub mod health;
 pub mod leader;
 
-pub use cli::{client, shutdown_signal, LogArgs, LogFormat};
+pub use cli::{client, shutdown_signal, LeaderArgs, LogArgs, LogFormat};
 pub use health::Exposition;
 pub use leader::Elector;

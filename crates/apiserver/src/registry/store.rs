@@ -930,23 +930,6 @@ fn deletion_time(grace: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::seconds(grace)).format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn continue_tokens_round_trip_and_reject_garbage() {
-        let t = encode_continue("default/cm-42", 77);
-        let back = decode_continue(&t).unwrap();
-        assert_eq!(back.rv, 77);
-        assert_eq!(back.start, "default/cm-42\u{0}");
-        assert_eq!(decode_continue("%%%").unwrap_err().code.as_u16(), 400);
-        let escaping =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"v":"meta.k8s.io/v1","rv":1,"start":"../x"}"#);
-        assert!(decode_continue(&escaping).is_err());
-    }
-}
-
 /// kube's storage preconditions: the UID and resourceVersion a client expects the object to
 /// have (delete options, a Binding's metadata), answered 409 with kube's message.
 pub fn check_preconditions(
@@ -979,4 +962,21 @@ pub fn check_preconditions(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continue_tokens_round_trip_and_reject_garbage() {
+        let t = encode_continue("default/cm-42", 77);
+        let back = decode_continue(&t).unwrap();
+        assert_eq!(back.rv, 77);
+        assert_eq!(back.start, "default/cm-42\u{0}");
+        assert_eq!(decode_continue("%%%").unwrap_err().code.as_u16(), 400);
+        let escaping =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"v":"meta.k8s.io/v1","rv":1,"start":"../x"}"#);
+        assert!(decode_continue(&escaping).is_err());
+    }
 }
