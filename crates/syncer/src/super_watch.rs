@@ -77,6 +77,9 @@ impl PodIndex {
     }
 }
 
+/// The most super Events kept for the queue's workers.
+const PENDING_EVENTS_MAX: usize = 1000;
+
 /// The latest version of each super Event waiting in the queue, by (namespace, name), so the
 /// worker need not read it again.
 #[derive(Default)]
@@ -87,9 +90,14 @@ impl PendingEvents {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&(namespace.to_string(), name.to_string()))
     }
 
+    /// Keeps the event for its worker, unless a backlog already holds `PENDING_EVENTS_MAX`:
+    /// then the worker reads it again, and a flood costs requests rather than memory.
     fn put(&self, event: CoreEvent) {
         let key = (event.namespace().unwrap_or_default(), event.name_any());
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(key, event);
+        let mut pending = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if pending.len() < PENDING_EVENTS_MAX || pending.contains_key(&key) {
+            pending.insert(key, event);
+        }
     }
 }
 
