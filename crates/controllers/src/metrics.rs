@@ -4,10 +4,11 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use nestor_api::runtime::health::{self, histogram};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 type Labels = Vec<(&'static str, String)>;
@@ -25,11 +26,6 @@ pub struct Metrics {
     cached: Family<Labels, Gauge>,
     leader: Gauge,
     counters: Mutex<Vec<(&'static str, Counting)>>,
-}
-
-fn histogram() -> Histogram {
-    // 1 ms to about 16 s.
-    Histogram::new(exponential_buckets(0.001, 2.0, 15))
 }
 
 /// Lowers a controller's in-flight gauge when its reconcile ends, however it ends.
@@ -114,11 +110,7 @@ impl Metrics {
                 self.cached.get_or_create(&vec![("kind", kind.to_string())]).set(n);
             }
         }
-        let mut out = String::new();
-        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
-            out.clear();
-        }
-        out
+        health::encode(&self.registry)
     }
 }
 

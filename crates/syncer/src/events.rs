@@ -10,7 +10,7 @@ use serde_json::json;
 use tracing::{debug, warn};
 
 use crate::convert::{self, Involved};
-use crate::reconcile::api;
+use crate::reconcile::{api, conflict};
 use crate::tenant::Tenant;
 use crate::Shared;
 
@@ -61,7 +61,7 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, namespace: &str, name: 
     let events: Api<Event> = Api::namespaced(tenant.client.clone(), &tenant_ns);
     match events.create(&PostParams::default(), &serde_json::from_value(copy.clone())?).await {
         Ok(_) => return Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 409 => {}
+        Err(e) if conflict(&e) => {}
         Err(e) => return Err(e.into()),
     }
     // Copied before: bring the count, times and message along.

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
+use nestor_api::runtime::health::{self, histogram};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::Shared;
@@ -24,11 +25,6 @@ pub struct Metrics {
     watch_errors: Family<Labels, Counter>,
     leader: Gauge,
     tenants: Family<Labels, Gauge>,
-}
-
-fn histogram() -> Histogram {
-    // 1 ms to about 16 s.
-    Histogram::new(exponential_buckets(0.001, 2.0, 15))
 }
 
 impl Metrics {
@@ -117,11 +113,7 @@ impl Metrics {
             .get_or_create(&vec![("state", "running".to_string())])
             .set(i64::try_from(tenants.len()).unwrap_or(0));
         self.tenants.get_or_create(&vec![("state", "compared".to_string())]).set(i64::try_from(compared).unwrap_or(0));
-        let mut out = String::new();
-        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
-            out.clear();
-        }
-        out
+        health::encode(&self.registry)
     }
 }
 

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use tracing::{debug, Instrument};
 
 use crate::convert;
+use crate::reconcile::{conflict, not_found};
 use crate::tenant::Tenant;
 use crate::{Item, Shared};
 
@@ -113,10 +114,6 @@ impl Tracker {
     }
 }
 
-fn not_found(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 404)
-}
-
 /// Brings a tenant's virtual node `name` in line with the super node and the tenant's pods.
 pub async fn reconcile(shared: &Shared, tenant: &Tenant, name: &str) -> Result<()> {
     let tenant_nodes: Api<Node> = Api::all(tenant.client.clone());
@@ -166,7 +163,7 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, name: &str) -> Result<(
             "spec": {"holderIdentity": name, "leaseDurationSeconds": LEASE_SECONDS, "renewTime": now_micro()},
         });
         match leases(tenant).create(&PostParams::default(), &serde_json::from_value(lease)?).await {
-            Err(kube::Error::Api(e)) if e.code == 409 => {}
+            Err(e) if conflict(&e) => {}
             other => {
                 other?;
             }

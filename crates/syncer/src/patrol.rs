@@ -83,15 +83,15 @@ async fn compare(shared: &Shared, tenant: &Tenant, synced: &Synced) -> Result<us
             super_objects.insert((marks.namespace, marks.name), obj);
         }
     }
-    shared.metrics.objects(&tenant.key, &label, tenant_objects.len());
+    shared.metrics.objects(&tenant.key, label, tenant_objects.len());
     let mut repairs = 0;
     let mut queue = |namespace: String, name: String, reason: Option<&str>| {
         if let Some(reason) = reason {
-            shared.metrics.repair(&tenant.key, &label, reason);
+            shared.metrics.repair(&tenant.key, label, reason);
             repairs += 1;
             debug!(resource = %label, %namespace, %name, reason, "patrol repairs");
         }
-        shared.queue.add(&tenant.key, Item::Object { resource: label.clone(), namespace, name });
+        shared.queue.add(&tenant.key, Item::Object { resource: label.to_string(), namespace, name });
     };
     for object in tenant_objects {
         let (namespace, name) = (object.namespace().unwrap_or_default(), object.name_any());

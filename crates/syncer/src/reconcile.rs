@@ -78,11 +78,13 @@ fn from_value(value: Value) -> Result<DynamicObject> {
     serde_json::from_value(value).context("building an object")
 }
 
-fn not_found(e: &kube::Error) -> bool {
+/// A 404 answer.
+pub fn not_found(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Api(s) if s.code == 404)
 }
 
-fn conflict(e: &kube::Error) -> bool {
+/// A 409 answer: a lost write race or an object that exists already.
+pub fn conflict(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Api(s) if s.code == 409)
 }
 

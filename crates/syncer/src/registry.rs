@@ -154,7 +154,7 @@ pub async fn delete_super_objects(shared: &Shared, key: &str) -> Result<()> {
         if ns.metadata.deletion_timestamp.is_none() {
             match namespaces.delete(&ns.name_any(), &DeleteParams::default()).await {
                 Ok(_) => {}
-                Err(kube::Error::Api(e)) if e.code == 404 => {}
+                Err(e) if crate::reconcile::not_found(&e) => {}
                 Err(e) => return Err(e.into()),
             }
         }

@@ -13,12 +13,14 @@ pub struct Synced {
     pub namespaced: bool,
     /// Whether the kind has a status that flows up (written through the status subresource).
     pub status_up: bool,
+    /// `pods`, `widgets.example.com`: kept, as every queue item and lookup names it.
+    label: String,
 }
 
 impl Synced {
     fn core(kind: Kind, name: &str, plural: &str, namespaced: bool, status_up: bool) -> Synced {
         let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("", "v1", name), plural);
-        Synced { kind, resource, namespaced, status_up }
+        Self::new(kind, resource, namespaced, status_up)
     }
 
     /// The built-in kinds, namespaces first: everything else lives in one.
@@ -38,15 +40,20 @@ impl Synced {
     /// A custom resource listed in a VirtualCluster's `spec.sync.customResources`.
     pub fn custom(group: &str, version: &str, kind: &str, plural: &str, namespaced: bool) -> Synced {
         let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
-        Synced { kind: Kind::Custom, resource, namespaced, status_up: true }
+        Self::new(Kind::Custom, resource, namespaced, true)
+    }
+
+    fn new(kind: Kind, resource: ApiResource, namespaced: bool, status_up: bool) -> Synced {
+        let label = if resource.group.is_empty() {
+            resource.plural.clone()
+        } else {
+            format!("{}.{}", resource.plural, resource.group)
+        };
+        Synced { kind, resource, namespaced, status_up, label }
     }
 
     /// A short name for logs and metric labels: `pods`, `widgets.example.com`.
-    pub fn label(&self) -> String {
-        if self.resource.group.is_empty() {
-            self.resource.plural.clone()
-        } else {
-            format!("{}.{}", self.resource.plural, self.resource.group)
-        }
+    pub fn label(&self) -> &str {
+        &self.label
     }
 }

@@ -172,16 +172,16 @@ async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Se
             Ok(Event::InitApply(obj)) => {
                 observe(&shared, &synced, &obj, false);
                 if !first_list {
-                    queue(&shared, &label, &obj.meta);
+                    queue(&shared, label, &obj.meta);
                 }
             }
             Ok(Event::Apply(obj)) => {
                 observe(&shared, &synced, &obj, false);
-                queue(&shared, &label, &obj.meta);
+                queue(&shared, label, &obj.meta);
             }
             Ok(Event::Delete(obj)) => {
                 observe(&shared, &synced, &obj, true);
-                queue(&shared, &label, &obj.meta);
+                queue(&shared, label, &obj.meta);
             }
             Ok(Event::InitDone) => {
                 if synced.kind == Kind::Pod {
@@ -336,7 +336,7 @@ async fn custom_resource(shared: &Arc<Shared>, tenant: &kube::Client, name: &str
         crd.spec.scope == "Namespaced",
     );
     let mut watchers = shared.custom.0.lock().unwrap_or_else(|e| e.into_inner());
-    if let std::collections::hash_map::Entry::Vacant(slot) = watchers.entry(synced.label()) {
+    if let std::collections::hash_map::Entry::Vacant(slot) = watchers.entry(synced.label().to_string()) {
         slot.insert(synced.clone());
         tokio::spawn(watch_kind(Arc::clone(shared), synced.clone(), None));
     }

@@ -124,8 +124,8 @@ impl Tenant {
         let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
         while let Some(event) = stream.next().await {
             match event {
-                Ok(Event::Apply(obj) | Event::Delete(obj)) => self.queue_object(&shared, &label, &obj.metadata),
-                Ok(Event::InitApply(obj)) if !first_list => self.queue_object(&shared, &label, &obj.metadata),
+                Ok(Event::Apply(obj) | Event::Delete(obj)) => self.queue_object(&shared, label, &obj.metadata),
+                Ok(Event::InitApply(obj)) if !first_list => self.queue_object(&shared, label, &obj.metadata),
                 Ok(Event::InitDone) if first_list => {
                     first_list = false;
                     crate::patrol::tenant_kind(&shared, &self, &synced).await;
@@ -163,23 +163,20 @@ impl Tenant {
     /// of the syncer's own write. Any other event clears the remembered echoes of the item:
     /// they were overtaken, and the item is worked on anyway.
     pub fn queue_unless_echo(&self, shared: &Shared, side: Side, item: Item, resource_version: Option<&str>) {
-        {
-            let mut echoes = self.echoes.lock().unwrap_or_else(|e| e.into_inner());
-            let key = (side, item);
-            if let Some(expected) = echoes.get_mut(&key) {
-                let echo = resource_version.is_some_and(|rv| expected.iter().any(|e| e == rv));
-                if echo {
-                    expected.retain(|e| Some(e.as_str()) != resource_version);
-                    if expected.is_empty() {
-                        echoes.remove(&key);
-                    }
-                    return;
+        let mut echoes = self.echoes.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (side, item);
+        if let Some(expected) = echoes.get_mut(&key) {
+            if let Some(at) = expected.iter().position(|e| Some(e.as_str()) == resource_version) {
+                expected.swap_remove(at);
+                if expected.is_empty() {
+                    echoes.remove(&key);
                 }
-                echoes.remove(&key);
+                return;
             }
-            let (_, item) = key;
-            shared.queue.add(&self.key, item);
+            echoes.remove(&key);
         }
+        drop(echoes);
+        shared.queue.add(&self.key, key.1);
     }
 
     /// True once every kind has been listed and compared with the super cluster: from then on
