@@ -41,6 +41,11 @@ pub struct Args {
     #[arg(long, default_value_t = 5)]
     pub concurrent_syncs: u16,
 
+    /// How long a node's Lease may go unrenewed before the node is marked NotReady (Ready
+    /// `Unknown`) and tainted, as kube-controller-manager's flag.
+    #[arg(long, default_value = "50s", value_parser = nestor_api::duration::parse_flag)]
+    pub node_monitor_grace_period: std::time::Duration,
+
     #[command(flatten)]
     pub log: nestor_api::runtime::LogArgs,
 }
@@ -62,6 +67,7 @@ impl Args {
             controllers: Kind::select(&self.controllers)?,
             root_ca,
             concurrent_syncs: self.concurrent_syncs.max(1),
+            node_monitor_grace_period: self.node_monitor_grace_period,
         })
     }
 }

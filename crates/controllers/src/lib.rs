@@ -21,18 +21,24 @@
 pub mod args;
 pub mod claim;
 pub mod controller;
+pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod events;
 pub mod expectations;
+pub mod history;
 pub mod informers;
+pub mod job;
 pub mod metrics;
+pub mod nodelifecycle;
 pub mod pods;
 pub mod replicaset;
 pub mod rootca;
 pub mod selector;
 pub mod serviceaccount;
+pub mod statefulset;
 pub mod trim;
 
 use std::future::Future;
@@ -79,11 +85,16 @@ pub enum Kind {
     EndpointSlice,
     ServiceAccount,
     RootCaCertPublisher,
+    StatefulSet,
+    DaemonSet,
+    Job,
+    CronJob,
+    NodeLifecycle,
 }
 
 impl Kind {
     /// Every controller, the default of `--controllers`.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Deployment,
         Kind::ReplicaSet,
         Kind::ReplicationController,
@@ -91,6 +102,11 @@ impl Kind {
         Kind::EndpointSlice,
         Kind::ServiceAccount,
         Kind::RootCaCertPublisher,
+        Kind::StatefulSet,
+        Kind::DaemonSet,
+        Kind::Job,
+        Kind::CronJob,
+        Kind::NodeLifecycle,
     ];
 
     /// The `--controllers` name.
@@ -103,6 +119,11 @@ impl Kind {
             Kind::EndpointSlice => "endpointslice",
             Kind::ServiceAccount => "serviceaccount",
             Kind::RootCaCertPublisher => "root-ca-cert-publisher",
+            Kind::StatefulSet => "statefulset",
+            Kind::DaemonSet => "daemonset",
+            Kind::Job => "job",
+            Kind::CronJob => "cronjob",
+            Kind::NodeLifecycle => "nodelifecycle",
         }
     }
 
@@ -149,6 +170,8 @@ pub struct Config {
     pub root_ca: Option<String>,
     /// Objects of one controller reconciled at once.
     pub concurrent_syncs: u16,
+    /// How long a node's Lease may go unrenewed before the node is marked NotReady.
+    pub node_monitor_grace_period: Duration,
 }
 
 /// Serves health and metrics at once, waits to lead, then runs the controllers until
@@ -205,6 +228,11 @@ async fn lead_and_run(
             Kind::Endpoint => endpoints::controller(ctx).boxed(),
             Kind::EndpointSlice => endpointslice::controller(ctx).boxed(),
             Kind::ServiceAccount => serviceaccount::controller(ctx).boxed(),
+            Kind::StatefulSet => statefulset::controller(ctx).boxed(),
+            Kind::DaemonSet => daemonset::controller(ctx).boxed(),
+            Kind::Job => job::controller(ctx).boxed(),
+            Kind::CronJob => cronjob::controller(ctx).boxed(),
+            Kind::NodeLifecycle => nodelifecycle::controller(ctx, config.node_monitor_grace_period).boxed(),
             Kind::RootCaCertPublisher => match &config.root_ca {
                 Some(ca) => rootca::controller(ctx, ca.clone()).boxed(),
                 None => {

@@ -3,9 +3,11 @@
 //! keeps a cache of thousands of pods small. Cached objects are therefore never written back
 //! whole; every write is a patch of the fields a controller owns.
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Endpoints, Namespace, Pod, ReplicationController, Service, ServiceAccount,
+    ConfigMap, Endpoints, Namespace, Node, PersistentVolumeClaim, Pod, ReplicationController, Service, ServiceAccount,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -117,5 +119,28 @@ impl Trim for ConfigMap {
     fn trim(&mut self) {
         trim_meta(&mut self.metadata);
         self.binary_data = None;
+    }
+}
+
+/// Kinds whose every field some controller reads: only the metadata is trimmed.
+macro_rules! trim_meta_only {
+    ($($kind:ty),*) => {$(
+        impl Trim for $kind {
+            fn trim(&mut self) {
+                trim_meta(&mut self.metadata);
+            }
+        }
+    )*};
+}
+
+trim_meta_only!(StatefulSet, DaemonSet, ControllerRevision, Job, CronJob, Lease, PersistentVolumeClaim);
+
+impl Trim for Node {
+    fn trim(&mut self) {
+        trim_meta(&mut self.metadata);
+        if let Some(status) = self.status.as_mut() {
+            // The image list is the largest part of a node and no controller reads it.
+            status.images = None;
+        }
     }
 }

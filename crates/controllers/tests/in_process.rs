@@ -21,6 +21,7 @@ async fn runs_in_process_and_stops_cleanly() {
         controllers: vec![Kind::ServiceAccount],
         root_ca: None,
         concurrent_syncs: 2,
+        node_monitor_grace_period: std::time::Duration::from_secs(50),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(nestor_controllers::run(client.clone(), config, async move {

@@ -33,8 +33,12 @@ pub fn safe_encode(s: &str) -> String {
 /// The hash of `template` and the Deployment's `collisionCount`.
 pub fn compute(template: &PodTemplateSpec, collision_count: Option<i32>) -> String {
     // k8s-openapi serializes struct fields in a fixed order and maps sorted: stable bytes.
-    let bytes = serde_json::to_vec(template).unwrap_or_default();
-    let mut h = fnv32a(FNV_OFFSET, &bytes);
+    of_bytes(&serde_json::to_vec(template).unwrap_or_default(), collision_count)
+}
+
+/// The hash of `bytes` and a `collisionCount`, in kube's shape (also ControllerRevisions').
+pub fn of_bytes(bytes: &[u8], collision_count: Option<i32>) -> String {
+    let mut h = fnv32a(FNV_OFFSET, bytes);
     if let Some(count) = collision_count {
         let mut extra = [0u8; 8];
         extra[..4].copy_from_slice(&u32::from_ne_bytes(count.to_ne_bytes()).to_le_bytes());

@@ -21,17 +21,24 @@ pub struct Env {
     pub kubectl: Kubectl,
     pub client: kube::Client,
     restarts: u32,
+    extra_args: Vec<String>,
 }
 
 impl Env {
     /// Starts everything and waits until the controllers lead.
     pub async fn start() -> Env {
+        Env::start_with(&[]).await
+    }
+
+    /// Starts everything, the controllers with `extra_args` too.
+    pub async fn start_with(extra_args: &[&str]) -> Env {
+        let extra_args: Vec<String> = extra_args.iter().map(|a| a.to_string()).collect();
         let cluster = Cluster::start().await.unwrap();
         let nodesim = tenancy::spawn_nodesim(&cluster, 3, &[]).unwrap();
-        let controllers = spawn_controllers(&cluster, 0);
+        let controllers = spawn_controllers(&cluster, 0, &extra_args);
         let kubectl = Kubectl::new(&cluster.kubeconfig());
         let client = cluster.client().await.unwrap();
-        let env = Env { cluster, nodesim, controllers, kubectl, client, restarts: 0 };
+        let env = Env { cluster, nodesim, controllers, kubectl, client, restarts: 0, extra_args };
         env.wait_leading(0).await;
         env
     }
@@ -56,7 +63,7 @@ impl Env {
     pub async fn kill_and_restart(&mut self) {
         self.controllers.kill();
         self.restarts += 1;
-        self.controllers = spawn_controllers(&self.cluster, self.restarts);
+        self.controllers = spawn_controllers(&self.cluster, self.restarts, &self.extra_args);
         self.wait_leading(self.restarts).await;
     }
 
@@ -92,15 +99,16 @@ impl Env {
     }
 }
 
-/// Starts the `nestor-controllers` binary; its log goes to `<dir>/controllers-<n>.log`.
-pub fn spawn_controllers(cluster: &Cluster, n: u32) -> Process {
-    let args = vec![
+/// Starts the `nestor-controllers` binary with `extra_args`; its log goes to `<dir>/controllers-<n>.log`.
+pub fn spawn_controllers(cluster: &Cluster, n: u32, extra_args: &[String]) -> Process {
+    let mut args = vec![
         format!("--kubeconfig={}", cluster.kubeconfig().display()),
         "--metrics-addr=127.0.0.1:0".to_string(),
         "--identity=controllers-test".to_string(),
         format!("--root-ca-file={}", cluster.dir().join("ca.crt").display()),
         "--log-level=info,nestor_controllers=debug".to_string(),
     ];
+    args.extend(extra_args.iter().cloned());
     let log = cluster.dir().join(format!("controllers-{n}.log"));
     Process::spawn("nestor-controllers", &binary("nestor-controllers").unwrap(), &args, &log).unwrap()
 }

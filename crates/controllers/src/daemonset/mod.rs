@@ -1,0 +1,11 @@
+//! The DaemonSet controller (being written).
+
+use std::future::Future;
+
+use crate::controller::Context;
+
+/// The controller; runs when awaited.
+pub fn controller(ctx: Context) -> impl Future<Output = ()> {
+    let _ = ctx;
+    futures::future::pending()
+}
