@@ -2,20 +2,18 @@
 //! straight in the super cluster, its memory per synced pod, how fast a restarted syncer
 //! converges, and how a quiet tenant fares next to flooding ones.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
-use kube::api::{Api, PostParams};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::Api;
 use nestor_testkit::tenancy::{self, http_get, metric_sum};
 use nestor_testkit::{eventually, Cluster, Etcd, Options, Process};
-use serde_json::json;
 
 use crate::measure::{memory, ms, percentile};
+use crate::pods::{all_running, create, namespace, watch_running, Clock};
 
 /// Sizes, from the environment so a quick run can be smaller.
 struct Sizes {
@@ -28,105 +26,6 @@ struct Sizes {
 
 fn size(var: &str, default: usize) -> usize {
     std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// When each pod was asked for and when it was first seen Running, by "<tenant>/<ns>/<name>".
-#[derive(Default, Clone)]
-struct Clock {
-    created: Arc<Mutex<HashMap<String, Instant>>>,
-    running: Arc<Mutex<HashMap<String, Instant>>>,
-}
-
-impl Clock {
-    /// Per-pod create-to-Running times of the pods whose key starts with `prefix`, sorted,
-    /// and the time from the first create to the last Running.
-    fn latencies(&self, prefix: &str) -> (Vec<Duration>, Duration) {
-        let created = self.created.lock().map(|c| c.clone()).unwrap_or_default();
-        let running = self.running.lock().map(|r| r.clone()).unwrap_or_default();
-        let mut lat: Vec<Duration> = created
-            .iter()
-            .filter(|(k, _)| k.starts_with(prefix))
-            .filter_map(|(k, at)| running.get(k).map(|r| r.saturating_duration_since(*at)))
-            .collect();
-        lat.sort();
-        let first = created.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, t)| *t).min();
-        let last = running.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, t)| *t).max();
-        let total = match (first, last) {
-            (Some(f), Some(l)) => l.saturating_duration_since(f),
-            _ => Duration::ZERO,
-        };
-        (lat, total)
-    }
-
-    fn running_count(&self, prefix: &str) -> usize {
-        self.running.lock().map(|r| r.keys().filter(|k| k.starts_with(prefix)).count()).unwrap_or(0)
-    }
-}
-
-fn pod(name: &str) -> Pod {
-    let value = json!({
-        "metadata": {"name": name, "labels": {"bench": "pods"}},
-        "spec": {"containers": [{"name": "app", "image": "nginx", "resources": {"requests": {"cpu": "1m", "memory": "1Mi"}}}]},
-    });
-    serde_json::from_value(value).unwrap_or_default()
-}
-
-async fn namespace(client: &kube::Client, name: &str) -> Result<()> {
-    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}}))?;
-    match Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Records when pods of one namespace (`None`: all) turn Running, keyed under `tag`.
-async fn watch_running(client: kube::Client, namespace: Option<String>, tag: String, clock: Clock) -> Result<()> {
-    let path = match &namespace {
-        Some(ns) => format!("/api/v1/namespaces/{ns}/pods?watch=true&labelSelector=bench%3Dpods&resourceVersion=0"),
-        None => "/api/v1/pods?watch=true&labelSelector=bench%3Dpods&resourceVersion=0".to_string(),
-    };
-    let mut lines = nestor_testkit::watch_lines(&client, &path).await?;
-    tokio::spawn(async move {
-        while let Some(event) = lines.next().await {
-            let object = &event["object"];
-            if object["status"]["phase"] == "Running" {
-                let key = format!(
-                    "{tag}/{}/{}",
-                    object["metadata"]["namespace"].as_str().unwrap_or_default(),
-                    object["metadata"]["name"].as_str().unwrap_or_default()
-                );
-                if let Ok(mut running) = clock.running.lock() {
-                    running.entry(key).or_insert_with(Instant::now);
-                }
-            }
-        }
-    });
-    Ok(())
-}
-
-/// Creates `(client, tag, namespace, name)` pods with `concurrency` requests in flight.
-async fn create(jobs: Vec<(kube::Client, String, String, String)>, concurrency: usize, clock: &Clock) -> Result<()> {
-    let results: Vec<Result<()>> = futures::stream::iter(jobs)
-        .map(|(client, tag, ns, name)| {
-            let clock = clock.clone();
-            async move {
-                let key = format!("{tag}/{ns}/{name}");
-                if let Ok(mut created) = clock.created.lock() {
-                    created.insert(key, Instant::now());
-                }
-                Api::<Pod>::namespaced(client, &ns).create(&PostParams::default(), &pod(&name)).await?;
-                Ok(())
-            }
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    results.into_iter().collect()
-}
-
-async fn all_running(clock: &Clock, prefix: &str, count: usize, what: &str) -> Result<()> {
-    eventually(Duration::from_secs(900), what, || async { (clock.running_count(prefix) >= count).then_some(()) }).await
 }
 
 async fn syncer_metrics(log: &std::path::Path) -> Result<String> {
