@@ -47,6 +47,20 @@ impl Clock {
         }
     }
 
+    /// When the pod `name` was first seen at the milestone watched under `tag`, in any namespace.
+    pub fn reached(&self, tag: &str, name: &str) -> Option<Instant> {
+        let running = self.running.lock().ok()?;
+        running
+            .iter()
+            .find(|(k, _)| k.starts_with(&format!("{tag}/")) && k.ends_with(&format!("/{name}")))
+            .map(|(_, t)| *t)
+    }
+
+    /// When `key` was asked for.
+    pub fn asked(&self, key: &str) -> Option<Instant> {
+        self.created.lock().ok()?.get(key).copied()
+    }
+
     pub fn running_count(&self, prefix: &str) -> usize {
         self.running.lock().map(|r| r.keys().filter(|k| k.starts_with(prefix)).count()).unwrap_or(0)
     }
@@ -72,6 +86,10 @@ pub async fn namespace(client: &kube::Client, name: &str) -> Result<()> {
 /// The moment of a pod's life a benchmark clocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Milestone {
+    /// The pod exists.
+    Seen,
+    /// The pod has a node (`spec.nodeName`).
+    Bound,
     /// `status.phase` is Running.
     Running,
     /// The Ready condition is True.
@@ -81,6 +99,8 @@ pub enum Milestone {
 impl Milestone {
     fn reached(self, pod: &serde_json::Value) -> bool {
         match self {
+            Milestone::Seen => true,
+            Milestone::Bound => pod["spec"]["nodeName"].as_str().is_some_and(|n| !n.is_empty()),
             Milestone::Running => pod["status"]["phase"] == "Running",
             Milestone::Ready => pod["status"]["conditions"]
                 .as_array()

@@ -13,7 +13,7 @@ use nestor_testkit::tenancy::{self, http_get, metric_sum};
 use nestor_testkit::{eventually, Cluster, Etcd, Options, Process};
 
 use crate::measure::{memory, ms, percentile};
-use crate::pods::{all_running, create, namespace, watch_running, Clock};
+use crate::pods::{all_running, create, namespace, watch, watch_running, Clock, Milestone};
 
 /// Sizes, from the environment so a quick run can be smaller.
 struct Sizes {
@@ -55,10 +55,11 @@ pub async fn run(report: &mut String) -> Result<()> {
     // Tenant control planes: an API server each, over one shared etcd (prefix per tenant).
     let tenant_etcd = Arc::new(Etcd::start().await?);
     let mut tenants = Vec::with_capacity(sizes.tenants + 1);
+    let mut keys = Vec::with_capacity(sizes.tenants + 1);
     for i in 0..=sizes.tenants {
         let options = Options { etcd_prefix: Some(format!("/t{i}")), ..Default::default() };
         let cluster = Cluster::start_on(Arc::clone(&tenant_etcd), options).await?;
-        tenancy::register(&super_cluster, &cluster, &format!("t{i}"), &[]).await?;
+        keys.push(tenancy::register(&super_cluster, &cluster, &format!("t{i}"), &[]).await?);
         tenants.push(cluster);
     }
     let mut clients = Vec::with_capacity(tenants.len());
@@ -147,6 +148,12 @@ pub async fn run(report: &mut String) -> Result<()> {
     }
     namespace(&clients[quiet], "quiet").await?;
     watch_running(clients[quiet].clone(), Some("quiet".into()), "quiet".into(), clock.clone()).await?;
+    let quiet_super = keys[quiet].super_namespace("quiet");
+    for (tag, milestone) in
+        [("super-seen", Milestone::Seen), ("super-bound", Milestone::Bound), ("super-running", Milestone::Running)]
+    {
+        watch(super_client.clone(), Some(quiet_super.clone()), tag.into(), clock.clone(), milestone).await?;
+    }
     let jobs: Vec<_> = (0..sizes.flooders.min(sizes.tenants))
         .flat_map(|i| (0..sizes.flood).map(move |p| (i, p)))
         .map(|(i, p)| (clients[i].clone(), format!("flood-t{i}"), "flood".to_string(), format!("f{p}")))
@@ -162,6 +169,7 @@ pub async fn run(report: &mut String) -> Result<()> {
     flood.await??;
     all_running(&clock, "quiet/", sizes.quiet, "the quiet tenant's pods Running").await?;
     let (quiet_lat, _) = clock.latencies("quiet/");
+    let stages = stages(&clock, sizes.quiet);
     all_running(&clock, "flood-", sizes.flooders.min(sizes.tenants) * sizes.flood, "the flood Running").await?;
     let (_, flood_total) = clock.latencies("flood-");
     println!(
@@ -185,7 +193,8 @@ pub async fn run(report: &mut String) -> Result<()> {
 | RSS with {total} pods synced | {synced_rss:.1} MiB | |\n\
 | RSS per synced pod | **{per_pod:.2} KiB** | ≤ 4 KiB |\n\
 | restart with {total} pods: every tenant compared, queue empty | **{:.2} s** ({repairs} repairs) | ≤ 3 s |\n\
-| quiet tenant's p99 create-to-Running while {} tenants flood {} pods each | **{}** (p50 {}) | ≤ 250 ms |\n",
+| quiet tenant's p99 create-to-Running while {} tenants flood {} pods each | **{}** (p50 {}) | ≤ 250 ms |\n\n\
+Where the quiet tenant's pods spend that time (p50 / p99 of each step):\n\n{stages}",
         sizes.tenants + 1,
         direct_total.as_secs_f64(),
         ms(percentile(&direct_lat, 0.5)),
@@ -203,4 +212,33 @@ pub async fn run(report: &mut String) -> Result<()> {
         ms(percentile(&quiet_lat, 0.5)),
     )?;
     Ok(())
+}
+
+/// The quiet tenant's pods, step by step: created in the tenant → copied to the super
+/// cluster (syncer) → bound to a node (scheduler) → Running in the super cluster (kubelet) →
+/// Running in the tenant (syncer), as a markdown table.
+fn stages(clock: &Clock, quiet: usize) -> String {
+    let steps = [
+        ("tenant create → super copy (syncer, down)", None, "super-seen"),
+        ("super copy → bound (scheduler)", Some("super-seen"), "super-bound"),
+        ("bound → Running in the super cluster (kubelet)", Some("super-bound"), "super-running"),
+        ("super Running → tenant Running (syncer, up)", Some("super-running"), "quiet"),
+    ];
+    let mut table = "| step | p50 | p99 |\n|---|---|---|\n".to_string();
+    for (what, from, to) in steps {
+        let mut lat: Vec<Duration> = (0..quiet)
+            .filter_map(|p| {
+                let name = format!("q{p}");
+                let start = match from {
+                    Some(tag) => clock.reached(tag, &name)?,
+                    None => clock.asked(&format!("quiet/quiet/{name}"))?,
+                };
+                Some(clock.reached(to, &name)?.saturating_duration_since(start))
+            })
+            .collect();
+        lat.sort();
+        println!("  {what}: p50 {} p99 {}", ms(percentile(&lat, 0.5)), ms(percentile(&lat, 0.99)));
+        table.push_str(&format!("| {what} | {} | {} |\n", ms(percentile(&lat, 0.5)), ms(percentile(&lat, 0.99))));
+    }
+    table
 }

@@ -1,5 +1,6 @@
 //! nestor-api: the types, keys and names every Nestor component shares. No I/O, but for the
-//! optional `runtime` feature: what Nestor's processes share (flags, logging, leader election).
+//! optional features: `runtime`, what Nestor's processes share (flags, logging, leader
+//! election), and `pki`, certificates and kubeconfigs made in memory.
 
 pub mod keys;
 pub mod marks;
@@ -12,3 +13,6 @@ pub mod duration;
 
 #[cfg(feature = "runtime")]
 pub mod runtime;
+
+#[cfg(feature = "pki")]
+pub mod pki;

@@ -11,6 +11,7 @@ pub mod taints;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::json;
@@ -50,6 +51,9 @@ impl Handle {
     }
 }
 
+/// Bindings written at once. A binding that fails leaves its pod waiting for the next pass.
+const BINDS_IN_FLIGHT: usize = 16;
+
 /// The scheduler loop.
 pub struct Scheduler {
     client: kube::Client,
@@ -75,45 +79,60 @@ impl Scheduler {
         }
     }
 
-    /// Tries every waiting pod once, in queue order, counting each binding before the next.
+    /// Tries every waiting pod once, in queue order. Placement is decided one pod at a time,
+    /// each counting the ones before; the bindings are written concurrently, as kube-scheduler
+    /// binds in the background while it places the next pod.
     async fn pass(&self) {
-        let (nodes, mut usage, pending) = {
+        let (nodes, usage, pending) = {
             let cache = self.handle.cache();
             if !cache.synced() {
                 return;
             }
             cache.snapshot()
         };
-        for (key, pod) in pending {
-            if pod.gated {
-                let msg = "Scheduling is blocked due to non-empty scheduling gates".to_string();
-                self.mark_unscheduled(&key, &pod, "SchedulingGated", msg).await;
-                continue;
-            }
-            match fit::choose(&pod.view, &nodes, &usage) {
-                Ok(node) => {
-                    let node = node.name.clone();
-                    match self.bind(&key, &pod.uid, &node).await {
-                        Ok(()) => {
-                            info!(pod = %key, %node, "bound");
-                            usage.entry(node.clone()).or_default().add(&pod.view.requests);
-                            self.handle.cache().assume(&key, &node);
-                            let msg = format!("Successfully assigned {key} to {node}");
-                            self.events.pod(&key, &pod.uid, "Normal", "Scheduled", msg, None);
-                        }
-                        // 409: bound meanwhile or being deleted; 404: gone. The watch will say.
-                        Err(Error::Bind(_, _, kube::Error::Api(s))) if s.code == 409 || s.code == 404 => {
-                            debug!(pod = %key, reason = %s.message, "binding refused");
-                        }
-                        Err(e) => warn!(error = %e, "binding failed"),
+        // Decisions are made one at a time; the lock only lets the stream's closure borrow it.
+        let usage = &Mutex::new(usage);
+        let nodes = &nodes;
+        futures::stream::iter(pending)
+            .filter_map(|(key, pod)| async move {
+                if pod.gated {
+                    let msg = "Scheduling is blocked due to non-empty scheduling gates".to_string();
+                    self.mark_unscheduled(&key, &pod, "SchedulingGated", msg).await;
+                    return None;
+                }
+                let chosen = {
+                    let mut usage = usage.lock().unwrap_or_else(|e| e.into_inner());
+                    let chosen = fit::choose(&pod.view, nodes, &usage).map(|n| n.name.clone());
+                    if let Ok(node) = &chosen {
+                        usage.entry(node.clone()).or_default().add(&pod.view.requests);
+                    }
+                    chosen
+                };
+                match chosen {
+                    Ok(node) => Some((key, pod.uid, node)),
+                    Err(per_node) => {
+                        let msg = fit::fit_error_message(nodes.len(), &per_node);
+                        self.mark_unscheduled(&key, &pod, "Unschedulable", msg).await;
+                        None
                     }
                 }
-                Err(per_node) => {
-                    let msg = fit::fit_error_message(nodes.len(), &per_node);
-                    self.mark_unscheduled(&key, &pod, "Unschedulable", msg).await;
+            })
+            .for_each_concurrent(BINDS_IN_FLIGHT, |(key, uid, node)| async move {
+                match self.bind(&key, &uid, &node).await {
+                    Ok(()) => {
+                        info!(pod = %key, %node, "bound");
+                        self.handle.cache().assume(&key, &node);
+                        let msg = format!("Successfully assigned {key} to {node}");
+                        self.events.pod(&key, &uid, "Normal", "Scheduled", msg, None);
+                    }
+                    // 409: bound meanwhile or being deleted; 404: gone. The watch will say.
+                    Err(Error::Bind(_, _, kube::Error::Api(s))) if s.code == 409 || s.code == 404 => {
+                        debug!(pod = %key, reason = %s.message, "binding refused");
+                    }
+                    Err(e) => warn!(error = %e, "binding failed"),
                 }
-            }
-        }
+            })
+            .await;
     }
 
     async fn bind(&self, key: &PodKey, uid: &str, node: &str) -> Result<(), Error> {
