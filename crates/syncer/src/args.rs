@@ -33,6 +33,12 @@ pub struct Args {
     #[arg(long, default_value_t = 8)]
     pub tenant_in_flight: usize,
 
+    /// Pods of one tenant waiting for the super cluster's scheduler at most; its other new pods
+    /// wait in the syncer, so one tenant's flood never queues ahead of another tenant's pods in
+    /// the scheduler (0: no limit).
+    #[arg(long, default_value_t = 16)]
+    pub tenant_pending_pods: usize,
+
     /// How often virtual nodes' Leases are renewed in the tenants.
     #[arg(long, default_value = "10s", value_parser = duration::parse_flag)]
     pub node_lease_interval: Duration,
@@ -54,6 +60,7 @@ impl Args {
             patrol_interval: self.patrol_interval,
             workers: self.workers,
             per_tenant_in_flight: self.tenant_in_flight,
+            tenant_pending_pods: self.tenant_pending_pods,
             node_lease_interval: self.node_lease_interval,
             metrics_addr: self.metrics_addr,
         }

@@ -10,6 +10,7 @@ pub mod convert;
 mod events;
 pub mod metrics;
 mod nodes;
+mod pacing;
 mod patrol;
 pub mod queue;
 mod reconcile;
@@ -54,6 +55,8 @@ pub struct Config {
     pub patrol_interval: Duration,
     pub workers: usize,
     pub per_tenant_in_flight: usize,
+    /// Pods of one tenant waiting for the super scheduler at most (0: no limit).
+    pub tenant_pending_pods: usize,
     /// How often virtual nodes' Leases are renewed in tenants.
     pub node_lease_interval: Duration,
     pub metrics_addr: SocketAddr,
@@ -71,6 +74,7 @@ pub(crate) struct Shared {
     pub custom: super_watch::CustomWatchers,
     pub pods: super_watch::PodIndex,
     pub events: super_watch::PendingEvents,
+    pub pacing: pacing::Pacing,
 }
 
 impl Shared {
@@ -83,6 +87,8 @@ impl Shared {
     }
 
     fn set_tenant(&self, key: &str, tenant: Option<Arc<Tenant>>) -> Option<Arc<Tenant>> {
+        // A tenant that starts again lists everything again: nothing held for it before counts.
+        self.pacing.release_held(key);
         let mut tenants = self.tenants.write().unwrap_or_else(|e| e.into_inner());
         match tenant {
             Some(t) => tenants.insert(key.to_string(), t),
@@ -122,6 +128,7 @@ impl Syncer {
             custom: super_watch::CustomWatchers::default(),
             pods: super_watch::PodIndex::default(),
             events: super_watch::PendingEvents::default(),
+            pacing: pacing::Pacing::new(config.tenant_pending_pods),
             config,
         });
         tokio::spawn(nestor_api::runtime::health::serve(

@@ -17,6 +17,7 @@ type Labels = Vec<(&'static str, String)>;
 pub struct Metrics {
     registry: Registry,
     queue_depth: Family<Labels, Gauge>,
+    pods_held: Family<Labels, Gauge>,
     queue_wait: Family<Labels, Histogram>,
     sync_duration: Family<Labels, Histogram>,
     objects: Family<Labels, Gauge>,
@@ -32,6 +33,7 @@ impl Metrics {
         let mut registry = Registry::with_prefix("nestor_syncer");
         let m = Metrics {
             queue_depth: Family::default(),
+            pods_held: Family::default(),
             queue_wait: Family::new_with_constructor(histogram),
             sync_duration: Family::new_with_constructor(histogram),
             objects: Family::default(),
@@ -43,6 +45,11 @@ impl Metrics {
             registry: Registry::default(),
         };
         registry.register("queue_depth", "Items waiting in a tenant's queue.", m.queue_depth.clone());
+        registry.register(
+            "pods_held",
+            "New pods of a tenant held back while its pods waiting for the super scheduler are at the limit.",
+            m.pods_held.clone(),
+        );
         registry.register("queue_wait_seconds", "Time items waited in a tenant's queue.", m.queue_wait.clone());
         registry.register(
             "sync_duration_seconds",
@@ -109,6 +116,11 @@ impl Metrics {
         }
         let tenants = shared.tenants();
         let compared = tenants.iter().filter(|t| t.compared()).count();
+        self.pods_held.clear();
+        for tenant in &tenants {
+            let held = shared.pacing.held(&tenant.key);
+            self.pods_held.get_or_create(&vec![("tenant", tenant.key.clone())]).set(i64::try_from(held).unwrap_or(0));
+        }
         self.tenants
             .get_or_create(&vec![("state", "running".to_string())])
             .set(i64::try_from(tenants.len()).unwrap_or(0));

@@ -148,6 +148,10 @@ pub async fn object(shared: &Shared, tenant: &Tenant, resource: &str, namespace:
             // A finished pod is not started again.
             return Ok(());
         }
+        if synced.kind == Kind::Pod && !shared.pacing.admit(&tenant.key, &item) {
+            debug!(namespace, name, "held back: the tenant's pods waiting for the scheduler are at the limit");
+            return Ok(());
+        }
         return create(shared, tenant, synced, &target, want, item).await;
     };
     let actual = to_value(&super_obj);

@@ -22,6 +22,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use crate::convert::Kind;
+use crate::pacing;
 use crate::resources::Synced;
 use crate::tenant::Side;
 use crate::{Item, Shared};
@@ -127,6 +128,8 @@ pub async fn start(shared: &Arc<Shared>, tasks: &mut tokio::task::JoinSet<()>) {
 struct Seen {
     meta: ObjectMeta,
     node: Option<String>,
+    /// A pod waiting for the scheduler.
+    waiting: bool,
 }
 
 fn seen<K>(event: Event<K>, f: impl Fn(K) -> Seen) -> Event<Seen> {
@@ -148,6 +151,7 @@ async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Se
             .map_ok(|e| {
                 seen(e, |o: DynamicObject| Seen {
                     node: o.data["spec"]["nodeName"].as_str().map(str::to_string),
+                    waiting: pacing::waits_for_scheduler(&o.data, o.metadata.deletion_timestamp.is_some()),
                     meta: o.metadata,
                 })
             })
@@ -155,7 +159,7 @@ async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Se
             .boxed()
     } else {
         watcher(Api::<PartialObjectMeta<DynamicObject>>::all_with(client, &synced.resource), config)
-            .map_ok(|e| seen(e, |o| Seen { meta: o.metadata, node: None }))
+            .map_ok(|e| seen(e, |o| Seen { meta: o.metadata, node: None, waiting: false }))
             .default_backoff()
             .boxed()
     };
@@ -216,6 +220,11 @@ fn observe(shared: &Shared, synced: &Synced, obj: &Seen, deleted: bool) {
                 uid: m.uid.clone(),
             });
             shared.pods.set(uid.clone(), tenant_pod);
+            if let Some(m) = &marks {
+                for item in shared.pacing.observe(&m.cluster_key, &uid, obj.waiting && !deleted) {
+                    shared.queue.add(&m.cluster_key, item);
+                }
+            }
             let placed = marks.filter(|_| !deleted && !node.is_empty()).map(|m| (m.cluster_key, node.to_string()));
             for (key, node) in shared.nodes.place(&uid, placed) {
                 shared.queue.add(&key, Item::Node { name: node });
