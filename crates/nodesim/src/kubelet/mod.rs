@@ -133,14 +133,16 @@ impl Kubelet {
                 }
             }
         }
+        let node = node.to_string();
         lock(&self.latest).insert(key.clone(), pod);
-        self.queue.add(key);
+        self.queue.add_in(&node, key);
     }
 
     /// Takes in a pod deletion: its IP is free again.
     pub fn forget(&self, pod: &Pod) {
         let key = PodKey::of(pod);
         lock(&self.latest).remove(&key);
+        self.queue.forget(&key);
         if let Some(uid) = pod.metadata.uid.as_deref() {
             lock(&self.ipam).release(uid);
             let mut known = lock(&self.known);
