@@ -23,7 +23,7 @@ pub async fn run(client: kube::Client, cfg: Arc<Config>, spec: NodeSpec, registe
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if Instant::now() >= next_status {
+        if Instant::now() >= next_status || !reads_ready(&nodes, &spec.name).await {
             match heartbeat(&nodes, &cfg, &spec, &boot_id).await {
                 Ok(n) => {
                     uid = n.metadata.uid.clone().unwrap_or_default();
@@ -40,6 +40,21 @@ pub async fn run(client: kube::Client, cfg: Arc<Config>, spec: NodeSpec, registe
                 next_status = Instant::now();
             }
         }
+    }
+}
+
+/// Whether the API server shows the node Ready, as this kubelet last posted it. When someone
+/// else changed that (the node lifecycle controller marks a silent node `Unknown`), kubelet
+/// posts its status again at its next update, not at the next report interval.
+async fn reads_ready(nodes: &Api<Node>, name: &str) -> bool {
+    match nodes.get_opt(name).await {
+        Ok(Some(node)) => node
+            .status
+            .and_then(|s| s.conditions)
+            .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True")),
+        // Gone: post (and so register) now. Unreadable: try again at the next tick.
+        Ok(None) => false,
+        Err(_) => true,
     }
 }
 

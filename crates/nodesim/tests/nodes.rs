@@ -7,11 +7,13 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use common::{config, wait_nodes_ready, Sim, WAIT};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Node;
 use kube::api::Api;
+use nestor_nodesim::Config;
 use nestor_testkit::{eventually, Cluster};
 
 #[tokio::test]
@@ -116,6 +118,29 @@ async fn restart_adopts_existing_nodes() {
         let n = api.get("nestor-node-1").await.ok()?;
         (n.metadata.uid != before.iter().find(|b| b.metadata.name.as_deref() == Some("nestor-node-1"))?.metadata.uid)
             .then_some(())
+    })
+    .await
+    .unwrap();
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn a_node_marked_not_ready_by_others_is_posted_ready_again_at_once() {
+    let cluster = Cluster::start().await.unwrap();
+    let client = cluster.client().await.unwrap();
+    // Status reports are far apart: only the check at each Lease renewal can set it right.
+    let cfg = Config { node_status_interval: Duration::from_secs(3600), ..config(1) };
+    let sim = Sim::start(client.clone(), cfg);
+    wait_nodes_ready(&client, 1).await;
+    let api: Api<Node> = Api::all(client.clone());
+    let unknown = serde_json::json!({"status": {"conditions": [
+        {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown", "message": "Kubelet stopped posting node status."}
+    ]}});
+    api.patch_status("nestor-node-0", &Default::default(), &kube::api::Patch::Merge(&unknown)).await.unwrap();
+    eventually(WAIT, "nestor-node-0 to read Ready again", || async {
+        let n = api.get("nestor-node-0").await.ok()?;
+        let c = n.status?.conditions?.into_iter().find(|c| c.type_ == "Ready")?;
+        (c.status == "True" && c.reason.as_deref() == Some("KubeletReady")).then_some(())
     })
     .await
     .unwrap();
