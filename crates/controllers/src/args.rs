@@ -8,8 +8,9 @@ use clap::Parser;
 
 use crate::{Config, Error, Kind};
 
-/// Runs the controllers of one control plane: deployments, replicasets, endpoints,
-/// endpointslices, service accounts and the root CA publisher.
+/// Runs the controllers of one control plane: deployments, replicasets, statefulsets,
+/// daemonsets, jobs, cronjobs, endpoints, endpointslices, service accounts, the root CA
+/// publisher and node lifecycle.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "nestor-controllers", version)]
 pub struct Args {
@@ -27,8 +28,8 @@ pub struct Args {
 
     /// Controllers to run, comma-separated: `*` for all, a name to add one, `-name` to drop one
     /// (as kube-controller-manager's `--controllers`). Names: deployment, replicaset,
-    /// replicationcontroller,
-    /// endpoint, endpointslice, serviceaccount, root-ca-cert-publisher.
+    /// replicationcontroller, statefulset, daemonset, job, cronjob, endpoint, endpointslice,
+    /// serviceaccount, root-ca-cert-publisher, nodelifecycle.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     pub controllers: Vec<String>,
 

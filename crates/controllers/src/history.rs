@@ -121,7 +121,11 @@ pub async fn create(
     // Bounded: a hash that collides a hundred times in a row is a bug, not bad luck.
     let mut attempts = 0;
     loop {
-        let attempt = new_revision(&owner, labels.as_ref(), data.clone(), revision.revision, Some(*collision_count));
+        let mut attempt =
+            new_revision(&owner, labels.as_ref(), data.clone(), revision.revision, Some(*collision_count));
+        // The parent's annotations, which kube copies onto each revision (`kubectl rollout
+        // history` reads `kubernetes.io/change-cause` there).
+        attempt.metadata.annotations.clone_from(&revision.metadata.annotations);
         match api.create(&PostParams::default(), &attempt).await {
             Err(kube::Error::Api(status)) if status.code == 409 && attempts < 100 => {
                 let name = attempt.metadata.name.clone().unwrap_or_default();
@@ -135,6 +139,18 @@ pub async fn create(
             other => return other,
         }
     }
+}
+
+/// Gives `revision` the number `number` (kube's `UpdateControllerRevision`): a rollback to an
+/// older template makes its revision the newest again instead of storing the template twice.
+pub async fn renumber(
+    api: &Api<ControllerRevision>,
+    revision: &ControllerRevision,
+    number: i64,
+) -> Result<ControllerRevision, kube::Error> {
+    let name = revision.metadata.name.as_deref().unwrap_or_default();
+    let patch = json!({ "revision": number });
+    api.patch(name, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch)).await
 }
 
 #[cfg(test)]

@@ -11,7 +11,11 @@
 //! - [`deployment`]: ReplicaSets per pod template (`<name>-<pod-template-hash>`), RollingUpdate
 //!   and Recreate, revisions and rollback, pause, progress deadline;
 //! - [`endpoints`] and [`endpointslice`]: the addresses of a Service's pods;
-//! - [`serviceaccount`] (`default` in every namespace) and [`rootca`] (`kube-root-ca.crt`).
+//! - [`statefulset`]: ordered pods with stable names and claims, rolled by revision;
+//! - [`daemonset`]: one pod per eligible node;
+//! - [`job`] and [`cronjob`]: pods that run to completion, on a schedule;
+//! - [`serviceaccount`] (`default` in every namespace) and [`rootca`] (`kube-root-ca.crt`);
+//! - [`nodelifecycle`]: NotReady conditions and taints for silent nodes, and taint eviction.
 //!
 //! Data flows one way. After winning the leader Lease, one watch per kind ([`informers`])
 //! fills one trimmed cache per kind ([`trim`]) that every controller reads; each change is fanned
