@@ -1,5 +1,5 @@
-//! Deployments driven with the real kubectl: create, scale, roll out, undo, pause, and the
-//! columns and conditions kubectl reads.
+//! Deployments driven with the real kubectl: create, scale, roll out, undo, pause, cascading
+//! deletion, and the columns and conditions kubectl reads.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -201,4 +201,45 @@ async fn pause_resume_recreate_and_deadline() {
     let reason =
         env.k(&["get", "deploy", "stuck", "-o", "jsonpath={.status.conditions[?(@.type==\"Progressing\")].reason}"]);
     assert_eq!(reason, "ProgressDeadlineExceeded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletion_cascades_to_replicasets_and_pods() {
+    let env = Env::start().await;
+    for name in ["gone", "fg", "kept"] {
+        env.apply(&deployment(name, 2, "nginx:1.0", "0s", "1", "0"));
+        env.k(&["rollout", "status", &format!("deployment/{name}"), "--timeout=90s"]);
+    }
+    let count = |selector: &'static str| {
+        let env = &env;
+        async move { (replicasets(env, selector).await.len(), env.pods("default", selector).await.len()) }
+    };
+    assert_eq!(count("app=gone").await, (1, 2));
+
+    // Background (kubectl's default) and foreground: the ReplicaSet and its pods go too.
+    env.k(&["delete", "deployment", "gone"]);
+    env.k(&["delete", "deployment", "fg", "--cascade=foreground"]);
+    for selector in ["app=gone", "app=fg"] {
+        eventually(WAIT, &format!("the ReplicaSets and pods of {selector} to go"), || async {
+            (count(selector).await == (0, 0)).then_some(())
+        })
+        .await
+        .unwrap();
+    }
+
+    // Orphaning: the ReplicaSet and pods stay, without an owner, and nothing recreates or
+    // deletes them.
+    let before: Vec<String> =
+        env.pods("default", "app=kept").await.iter().map(|p| p.metadata.uid.clone().unwrap()).collect();
+    env.k(&["delete", "deployment", "kept", "--cascade=orphan"]);
+    eventually(WAIT, "the orphaned ReplicaSet to lose its owner", || async {
+        let sets = replicasets(&env, "app=kept").await;
+        (sets.len() == 1 && sets[0].metadata.owner_references.as_ref().is_none_or(|o| o.is_empty())).then_some(())
+    })
+    .await
+    .unwrap();
+    let after: Vec<String> =
+        env.pods("default", "app=kept").await.iter().map(|p| p.metadata.uid.clone().unwrap()).collect();
+    assert_eq!(before.len(), 2);
+    assert_eq!(after.iter().filter(|u| before.contains(u)).count(), 2, "the same pods stay: {before:?} {after:?}");
 }
