@@ -20,6 +20,21 @@ pub fn accepted(def: &ResourceDef) -> Vec<&'static str> {
     }
 }
 
+/// Applies JSON patch operations in order. As kube-apiserver's json-patch library, a `test` of
+/// `null` passes on a path that does not exist (kube-runtime's finalizer helper tests
+/// `/metadata/finalizers` that way before adding the first one).
+fn json_patch_ops(doc: &mut Value, ops: &json_patch::Patch) -> Result<(), json_patch::PatchError> {
+    for op in ops.iter() {
+        if let json_patch::PatchOperation::Test(test) = op {
+            if test.value.is_null() && doc.pointer(test.path.as_str()).is_none() {
+                continue;
+            }
+        }
+        json_patch::patch(doc, std::slice::from_ref(op))?;
+    }
+    Ok(())
+}
+
 /// Applies `patch` to `original` and answers the patched object.
 pub fn apply(def: &ResourceDef, original: &Value, patch_type: PatchType, patch: &Value) -> Result<Value> {
     match patch_type {
@@ -30,7 +45,7 @@ pub fn apply(def: &ResourceDef, original: &Value, patch_type: PatchType, patch: 
                 ))
             })?;
             let mut doc = original.clone();
-            json_patch::patch(&mut doc, &ops)
+            json_patch_ops(&mut doc, &ops)
                 .map_err(|e| {
                     ApiError::invalid(
                         &def.group,
@@ -60,5 +75,32 @@ pub fn apply(def: &ResourceDef, original: &Value, patch_type: PatchType, patch: 
                 ApiError::new(code, e.status_reason(), e.status_message())
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod json_patch_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn ops(v: Value) -> json_patch::Patch {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn test_of_null_passes_on_a_missing_path_only() {
+        let mut doc = json!({"metadata": {"name": "a"}});
+        let add = ops(json!([
+            {"op": "test", "path": "/metadata/finalizers", "value": null},
+            {"op": "add", "path": "/metadata/finalizers", "value": ["x"]}
+        ]));
+        json_patch_ops(&mut doc, &add).unwrap();
+        assert_eq!(doc["metadata"]["finalizers"], json!(["x"]));
+        // Now the path exists: the same test fails, and nothing is changed.
+        let mut again = doc.clone();
+        assert!(json_patch_ops(&mut again, &add).is_err());
+        let wrong = ops(json!([{"op": "test", "path": "/metadata/name", "value": "b"}]));
+        assert!(json_patch_ops(&mut doc, &wrong).is_err());
     }
 }
