@@ -12,6 +12,8 @@ use kube::Resource;
 use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
 
+use nestor_api::runtime::errors::is_conflict;
+
 use crate::informers::Informers;
 use crate::metrics::Metrics;
 
@@ -31,20 +33,6 @@ const RETRY: Duration = Duration::from_secs(2);
 
 /// How long a sync that lost an optimistic-concurrency race waits.
 const CONFLICT_RETRY: Duration = Duration::from_millis(200);
-
-/// Whether an error comes from a 409 Conflict answer.
-pub fn is_conflict(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if let Some(kube::Error::Api(status)) = e.downcast_ref::<kube::Error>() {
-            if status.code == 409 {
-                return true;
-            }
-        }
-        current = e.source();
-    }
-    false
-}
 
 /// Runs `controller` with `reconcile` until its trigger streams end, counting each reconcile
 /// in the metrics of controller `name`.

@@ -181,18 +181,14 @@ pub struct Config {
 /// Serves health and metrics at once, waits to lead, then runs the controllers until
 /// `shutdown` resolves (`Ok`) or leadership is lost (an error: the caller should exit).
 pub async fn run(client: kube::Client, config: Config, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
-    let listener =
-        tokio::net::TcpListener::bind(config.metrics_addr).await.map_err(|e| Error::Bind(config.metrics_addr, e))?;
-    let addr = listener.local_addr().map_err(|e| Error::Bind(config.metrics_addr, e))?;
-    info!(addr = %addr, "serving metrics");
     let metrics = Arc::new(Metrics::new());
-    let server = tokio::spawn(nestor_api::runtime::health::serve(
-        listener,
+    let _serving = nestor_api::runtime::health::start(
+        config.metrics_addr,
         Arc::clone(&metrics) as Arc<dyn nestor_api::runtime::Exposition>,
-    ));
-    let result = lead_and_run(client, config, metrics, shutdown).await;
-    server.abort();
-    result
+    )
+    .await
+    .map_err(|e| Error::Bind(config.metrics_addr, e))?;
+    lead_and_run(client, config, metrics, shutdown).await
 }
 
 async fn lead_and_run(
@@ -209,9 +205,8 @@ async fn lead_and_run(
         config.lease_duration,
     );
     let mut shutdown = std::pin::pin!(shutdown);
-    tokio::select! {
-        () = &mut shutdown => return Ok(()),
-        acquired = elector.acquire() => acquired.map_err(Error::Leader)?,
+    if !elector.acquire_unless(&mut shutdown).await.map_err(Error::Leader)? {
+        return Ok(());
     }
     info!(identity = %config.identity, "leading; starting controllers");
     metrics.set_leader(true);

@@ -37,6 +37,28 @@ pub trait Exposition: Send + Sync + 'static {
     }
 }
 
+/// The health and metrics server of a process, stopped when dropped.
+pub struct Serving {
+    /// Where it listens (a free port when asked for port 0).
+    pub addr: std::net::SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Binds `addr` and serves `source` there in the background; logs `serving metrics addr=...`
+/// (tests and tools read the port from that line).
+pub async fn start(addr: std::net::SocketAddr, source: Arc<dyn Exposition>) -> std::io::Result<Serving> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(addr = %addr, "serving metrics");
+    Ok(Serving { addr, task: tokio::spawn(serve(listener, source)) })
+}
+
 /// Serves `/metrics`, `/healthz`, `/livez` and `/readyz` on `listener` until dropped.
 pub async fn serve(listener: tokio::net::TcpListener, source: Arc<dyn Exposition>) {
     loop {

@@ -54,6 +54,15 @@ impl Elector {
         }
     }
 
+    /// Waits to lead unless `stop` resolves first (pass `&mut` a pinned future to use it again
+    /// afterwards): answers whether this process leads now.
+    pub async fn acquire_unless(&self, stop: impl std::future::Future<Output = ()>) -> Result<bool> {
+        tokio::select! {
+            () = stop => Ok(false),
+            acquired = self.acquire() => acquired.map(|()| true),
+        }
+    }
+
     /// Renews the Lease until it cannot be renewed within two thirds of its duration; then
     /// answers an error: the caller must stop working, another replica may take over.
     pub async fn keep(&self) -> Result<()> {

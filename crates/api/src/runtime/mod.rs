@@ -1,7 +1,10 @@
 //! What every Nestor process shares at run time (feature `runtime`): flags and logging, the
-//! client from `--kubeconfig`, the stop signal, leader election, and the health and metrics server.
+//! client from `--kubeconfig`, the stop signal, leader election, the health and metrics server,
+//! and the event recorder.
 
 pub mod cli;
+pub mod errors;
+pub mod events;
 pub mod health;
 pub mod leader;
 
