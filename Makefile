@@ -12,9 +12,9 @@ deps:
 build: deps
 	$(CARGO) build --workspace --bins
 
-## run: etcd and nestor-apiserver on 127.0.0.1:6443, state in .nestor/ (Ctrl-C stops both)
+## run: the embedded super cluster on 127.0.0.1:6443 (state in .nestor/) with tenants blue and green; Ctrl-C stops all
 run: build
-	NESTOR_APISERVER_BIN=$(TARGET_DIR)/debug/nestor-apiserver $(TARGET_DIR)/debug/nestor-local --dir .nestor --port 6443
+	KUBECTL_VC=$(TARGET_DIR)/debug/kubectl-vc hack/run.sh
 
 ## lint: formatting and clippy, warnings are errors
 lint:

@@ -136,7 +136,20 @@ pub fn spawn(
     log: &Path,
     pid_file: &Path,
 ) -> Result<tokio::process::Child> {
-    let spawn_error = |e| Error::Spawn(component.name(), binary.to_path_buf(), e);
+    spawn_named(component.name(), binary, args, fingerprint, log, pid_file)
+}
+
+/// [`spawn`] for a process that is not a tenant component (`kubectl-vc up` starts the super
+/// cluster's etcd, API server and `serve` this way); `name` labels errors and logs.
+pub fn spawn_named(
+    name: &'static str,
+    binary: &Path,
+    args: &[String],
+    fingerprint: String,
+    log: &Path,
+    pid_file: &Path,
+) -> Result<tokio::process::Child> {
+    let spawn_error = |e| Error::Spawn(name, binary.to_path_buf(), e);
     let out = OpenOptions::new().create(true).append(true).open(log).map_err(spawn_error)?;
     let err = out.try_clone().map_err(spawn_error)?;
     let child = tokio::process::Command::new(binary)
@@ -153,12 +166,17 @@ pub fn spawn(
     let pid = child.id().and_then(|p| i32::try_from(p).ok()).unwrap_or_default();
     let record = PidRecord { pid, fingerprint };
     std::fs::write(pid_file, record.render()).map_err(|e| Error::Prepare(pid_file.to_path_buf(), e))?;
-    debug!(component = component.name(), pid, "started");
+    debug!(component = name, pid, "started");
     Ok(child)
 }
 
 /// Stops `pid` (if it is still `binary` on `tenant_dir`): SIGTERM, then SIGKILL after `grace`.
 pub async fn stop(component: Component, pid: i32, binary: &Path, tenant_dir: &Path, grace: Duration) {
+    stop_named(component.name(), pid, binary, tenant_dir, grace).await
+}
+
+/// [`stop`] for a process that is not a tenant component; `name` labels the log line.
+pub async fn stop_named(name: &str, pid: i32, binary: &Path, tenant_dir: &Path, grace: Duration) {
     if !is_ours(pid, binary, tenant_dir) {
         return;
     }
@@ -171,7 +189,7 @@ pub async fn stop(component: Component, pid: i32, binary: &Path, tenant_dir: &Pa
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    warn!(component = component.name(), pid, ?grace, "did not stop after SIGTERM; killing");
+    warn!(component = name, pid, ?grace, "did not stop after SIGTERM; killing");
     let _ = kill(target, Signal::SIGKILL);
     while is_ours(pid, binary, tenant_dir) {
         tokio::time::sleep(Duration::from_millis(20)).await;
