@@ -87,7 +87,10 @@ pub async fn run(report: &mut String) -> Result<()> {
 
     // 2. Through Nestor: the same pods, created in the tenants.
     let log = super_cluster.dir().join("syncer-1.log");
-    let mut syncer = tenancy::spawn_syncer(&super_cluster, "1", &[])?;
+    // Extra syncer flags, for comparing settings in one place (`--tenant-pending-pods=0`).
+    let extra = std::env::var("NESTOR_BENCH_SYNCER_ARGS").unwrap_or_default();
+    let extra: Vec<&str> = extra.split_whitespace().collect();
+    let mut syncer = tenancy::spawn_syncer(&super_cluster, "1", &extra)?;
     let pid = syncer.pid().context("syncer pid")?;
     let metrics = syncer_metrics(&log).await?;
     eventually(Duration::from_secs(120), "every tenant compared", || async {
@@ -125,7 +128,7 @@ pub async fn run(report: &mut String) -> Result<()> {
     println!("restart: the old syncer stopped in {:.2}s", stopping.elapsed().as_secs_f64());
     let started = Instant::now();
     let log = super_cluster.dir().join("syncer-2.log");
-    let syncer: Process = tenancy::spawn_syncer(&super_cluster, "2", &[])?;
+    let syncer: Process = tenancy::spawn_syncer(&super_cluster, "2", &extra)?;
     eventually(Duration::from_secs(300), "the restarted syncer to converge", || async {
         let text = syncer_metrics(&log).await.ok()?;
         let compared = metric_sum(&text, "nestor_syncer_tenants", &["state=\"compared\""]) as usize;

@@ -76,6 +76,28 @@ impl Pacing {
         released
     }
 
+    /// A fresh list of the super cluster's pods begins: pods deleted while the watch was away
+    /// are never reported as deleted, so every count starts again from what the list shows.
+    pub fn relist_start(&self) {
+        for lane in self.tenants.lock().unwrap_or_else(|e| e.into_inner()).values_mut() {
+            lane.waiting.clear();
+        }
+    }
+
+    /// The fresh list is complete: answers, per tenant, the held items that may go now.
+    pub fn relist_done(&self) -> Vec<(String, Item)> {
+        let mut tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        let mut released = Vec::new();
+        for (key, lane) in tenants.iter_mut() {
+            let room = self.limit.saturating_sub(lane.waiting.len());
+            for item in (0..room).map_while(|_| lane.held.pop_front()) {
+                lane.held_set.remove(&item);
+                released.push((key.clone(), item));
+            }
+        }
+        released
+    }
+
     /// Pods held back for tenant `key`.
     pub fn held(&self, key: &str) -> usize {
         self.tenants.lock().unwrap_or_else(|e| e.into_inner()).get(key).map(|l| l.held.len()).unwrap_or(0)
@@ -134,6 +156,17 @@ mod tests {
         pacing.observe("t", "u1", true);
         assert!(!pacing.admit("t", &pod("a")));
         assert_eq!(pacing.observe("t", "u1", false), vec![pod("a")]);
+    }
+
+    #[test]
+    fn a_relist_forgets_pods_deleted_unseen() {
+        let pacing = Pacing::new(1);
+        pacing.observe("t", "gone", true);
+        assert!(!pacing.admit("t", &pod("a")));
+        pacing.relist_start();
+        // The list shows no waiting pod: "gone" was deleted while the watch was away.
+        assert_eq!(pacing.relist_done(), vec![("t".to_string(), pod("a"))]);
+        assert!(pacing.admit("t", &pod("b")));
     }
 
     #[test]

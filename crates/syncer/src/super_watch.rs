@@ -171,6 +171,7 @@ async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Se
             Ok(Event::Init) => {
                 if synced.kind == Kind::Pod {
                     shared.nodes.relist_start();
+                    shared.pacing.relist_start();
                 }
             }
             Ok(Event::InitApply(obj)) => {
@@ -191,6 +192,9 @@ async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Se
                 if synced.kind == Kind::Pod {
                     for (key, node) in shared.nodes.relist_done() {
                         shared.queue.add(&key, Item::Node { name: node });
+                    }
+                    for (key, item) in shared.pacing.relist_done() {
+                        shared.queue.add(&key, item);
                     }
                 }
                 first_list = false;
