@@ -129,19 +129,24 @@ pub async fn run(report: &mut String) -> Result<()> {
     let started = Instant::now();
     let log = super_cluster.dir().join("syncer-2.log");
     let syncer: Process = tenancy::spawn_syncer(&super_cluster, "2", &extra)?;
-    eventually(Duration::from_secs(300), "the restarted syncer to converge", || async {
+    // A bench reports rather than fails: a syncer that does not converge in time is a figure too.
+    let converged = eventually(Duration::from_secs(120), "the restarted syncer to converge", || async {
         let text = syncer_metrics(&log).await.ok()?;
         let compared = metric_sum(&text, "nestor_syncer_tenants", &["state=\"compared\""]) as usize;
         let depth = metric_sum(&text, "nestor_syncer_queue_depth", &[]);
         (compared >= tenants.len() && depth == 0.0).then_some(())
     })
-    .await?;
+    .await;
     let converge = started.elapsed();
+    let converge_text = match converged {
+        Ok(()) => format!("{:.2} s", converge.as_secs_f64()),
+        Err(_) => format!("more than {:.0} s (the queue was not empty yet)", converge.as_secs_f64()),
+    };
     if let Ok(path) = std::env::var("NESTOR_BENCH_DUMP") {
         std::fs::copy(&log, format!("{path}.syncer-2.log"))?;
     }
     let repairs = metric_sum(&syncer_metrics(&log).await?, "nestor_syncer_patrol_repairs_total", &[]);
-    println!("restart: converged in {:.2}s, {repairs} repairs", converge.as_secs_f64());
+    println!("restart: converged in {converge_text}, {repairs} repairs");
 
     // 4. Fairness: flooding tenants and one quiet tenant creating a pod every 20 ms.
     let quiet = sizes.tenants; // the extra tenant, idle until now
@@ -195,7 +200,7 @@ pub async fn run(report: &mut String) -> Result<()> {
 | RSS idle with {} tenants | {idle_rss:.1} MiB | |\n\
 | RSS with {total} pods synced | {synced_rss:.1} MiB | |\n\
 | RSS per synced pod | **{per_pod:.2} KiB** | ≤ 4 KiB |\n\
-| restart with {total} pods: every tenant compared, queue empty | **{:.2} s** ({repairs} repairs) | ≤ 3 s |\n\
+| restart with {total} pods: every tenant compared, queue empty | **{converge_text}** ({repairs} repairs) | ≤ 3 s |\n\
 | quiet tenant's p99 create-to-Running while {} tenants flood {} pods each | **{}** (p50 {}) | ≤ 250 ms |\n\n\
 Where the quiet tenant's pods spend that time (p50 / p99 of each step):\n\n{stages}",
         sizes.tenants + 1,
@@ -208,7 +213,6 @@ Where the quiet tenant's pods spend that time (p50 / p99 of each step):\n\n{stag
         ms(percentile(&nestor_lat, 0.5)),
         ms(percentile(&nestor_lat, 0.99)),
         sizes.tenants + 1,
-        converge.as_secs_f64(),
         sizes.flooders.min(sizes.tenants),
         sizes.flood,
         ms(percentile(&quiet_lat, 0.99)),

@@ -5,9 +5,10 @@ use anyhow::Result;
 use k8s_openapi::api::core::v1::Event;
 use kube::api::{Api, PostParams};
 use kube::ResourceExt;
+use nestor_api::runtime::events::{record, About, Type};
 use nestor_api::VirtualCluster;
 use serde_json::json;
-use tracing::{debug, warn};
+use tracing::debug;
 
 use crate::convert::{self, Involved};
 use crate::reconcile::{api, conflict};
@@ -75,32 +76,9 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, namespace: &str, name: 
     Ok(())
 }
 
-/// Records a Warning event on a VirtualCluster.
-pub async fn warn_on_vc(shared: &Shared, vc: &VirtualCluster, reason: &str, message: &str) {
-    let namespace = vc.namespace().unwrap_or_default();
-    let now = chrono::Utc::now();
-    let event = json!({
-        "apiVersion": "v1", "kind": "Event",
-        "metadata": {
-            "name": format!("{}.{:x}", vc.name_any(), now.timestamp_nanos_opt().unwrap_or_default()),
-            "namespace": namespace,
-        },
-        "involvedObject": {
-            "apiVersion": "tenancy.nestor.dev/v1alpha1", "kind": "VirtualCluster",
-            "name": vc.name_any(), "namespace": namespace, "uid": vc.uid(),
-        },
-        "reason": reason, "message": message, "type": "Warning", "count": 1,
-        "firstTimestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "lastTimestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "source": {"component": "nestor-syncer"},
-        "reportingComponent": "nestor-syncer",
-    });
-    let api: Api<Event> = Api::namespaced(shared.super_client.clone(), &namespace);
-    let result = match serde_json::from_value(event) {
-        Ok(event) => api.create(&PostParams::default(), &event).await.map(|_| ()),
-        Err(e) => Err(kube::Error::SerdeError(e)),
-    };
-    if let Err(e) = result {
-        warn!(error = %e, "recording an event on the VirtualCluster failed");
-    }
+/// Records a Warning event on a VirtualCluster, in the background.
+pub fn warn_on_vc(shared: &Shared, vc: &VirtualCluster, reason: &str, message: &str) {
+    const ABOUT: About<'static> =
+        About { component: "nestor-syncer", kind: "VirtualCluster", api_version: "tenancy.nestor.dev/v1alpha1" };
+    record(&shared.super_client, ABOUT, vc, Type::Warning, reason, message);
 }

@@ -398,7 +398,7 @@ async fn report(shared: &Shared, vc: &VirtualCluster, problems: &[String]) {
     }
     if !problems.is_empty() {
         warn!(vc = %vc.name_any(), %message, "custom resources cannot be synced");
-        crate::events::warn_on_vc(shared, vc, "CustomResourceConflict", &message).await;
+        crate::events::warn_on_vc(shared, vc, "CustomResourceConflict", &message);
     }
 }
 
