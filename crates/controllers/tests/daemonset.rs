@@ -312,7 +312,9 @@ async fn surge_rollout_and_on_delete() {
     let env = start().await;
     let strategy =
         "  updateStrategy:\n    type: RollingUpdate\n    rollingUpdate:\n      maxSurge: 1\n      maxUnavailable: 0\n";
-    env.apply(&daemonset("surge", "agent:1", "300ms", strategy, ""));
+    // New pods turn ready 2 s after they start: long enough for the polls below to see a node
+    // with its old and new pod at once, even on a loaded machine.
+    env.apply(&daemonset("surge", "agent:1", "2s", strategy, ""));
     env.k(&["rollout", "status", "daemonset/surge", "--timeout=90s"]);
     wait_one_per_node(&env, "surge", "agent:1").await;
 
