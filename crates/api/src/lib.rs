@@ -5,6 +5,7 @@
 pub mod keys;
 pub mod marks;
 pub mod naming;
+pub mod scheduling;
 pub mod types;
 
 pub use marks::Marks;

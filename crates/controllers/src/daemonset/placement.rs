@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, Taint, Toleration};
+use k8s_openapi::api::core::v1::{Node, PodSpec, Taint, Toleration};
+pub use nestor_api::scheduling::tolerates;
+use nestor_api::scheduling::{matches_node_selector, matches_required};
 
 /// What kube's `NodeShouldRunDaemonPod` answers for one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,24 +51,6 @@ pub fn find_untolerated<'a>(
     filter: impl Fn(&Taint) -> bool,
 ) -> Option<&'a Taint> {
     taints.iter().filter(|t| filter(t)).find(|taint| !tolerations.iter().any(|t| tolerates(t, taint)))
-}
-
-/// `Toleration.ToleratesTaint` of k8s.io/api: an empty effect or key matches any; `Exists`
-/// ignores the value, `Equal` (the default) compares it.
-pub fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
-    let effect = toleration.effect.as_deref().unwrap_or_default();
-    if !effect.is_empty() && effect != taint.effect {
-        return false;
-    }
-    let key = toleration.key.as_deref().unwrap_or_default();
-    if !key.is_empty() && key != taint.key {
-        return false;
-    }
-    match toleration.operator.as_deref().unwrap_or_default() {
-        "" | "Equal" => toleration.value.as_deref().unwrap_or_default() == taint.value.as_deref().unwrap_or_default(),
-        "Exists" => true,
-        _ => false,
-    }
 }
 
 /// The tolerations kube gives every daemon pod (`AddOrUpdateDaemonPodTolerations`): node
@@ -119,8 +103,7 @@ pub fn matches_required_affinity(spec: &PodSpec, node: &Node) -> bool {
     let empty = BTreeMap::new();
     let labels = node.metadata.labels.as_ref().unwrap_or(&empty);
     let node_name = node.metadata.name.as_deref().unwrap_or_default();
-    let selector_ok = spec.node_selector.iter().flatten().all(|(k, v)| labels.get(k) == Some(v));
-    if !selector_ok {
+    if !spec.node_selector.as_ref().is_none_or(|s| matches_node_selector(s, labels)) {
         return false;
     }
     let required = spec
@@ -130,52 +113,7 @@ pub fn matches_required_affinity(spec: &PodSpec, node: &Node) -> bool {
         .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref());
     match required {
         None => true,
-        Some(selector) => selector.node_selector_terms.iter().any(|t| matches_term(t, node_name, labels)),
-    }
-}
-
-/// A term ANDs its expressions and fields; a term with neither, or one that does not parse,
-/// matches nothing.
-fn matches_term(term: &NodeSelectorTerm, node_name: &str, labels: &BTreeMap<String, String>) -> bool {
-    let exprs = term.match_expressions.as_deref().unwrap_or_default();
-    let fields = term.match_fields.as_deref().unwrap_or_default();
-    if exprs.is_empty() && fields.is_empty() {
-        return false;
-    }
-    exprs.iter().all(|r| matches_label(r, labels)) && fields.iter().all(|r| matches_field(r, node_name))
-}
-
-fn matches_label(r: &NodeSelectorRequirement, labels: &BTreeMap<String, String>) -> bool {
-    let values = r.values.as_deref().unwrap_or_default();
-    let value = labels.get(&r.key);
-    match r.operator.as_str() {
-        "In" => value.is_some_and(|v| values.contains(v)),
-        "NotIn" => value.is_none_or(|v| !values.contains(v)),
-        "Exists" => value.is_some(),
-        "DoesNotExist" => value.is_none(),
-        "Gt" | "Lt" => {
-            let (Some(v), [bound]) = (value, values) else { return false };
-            let (Ok(v), Ok(bound)) = (v.parse::<i64>(), bound.parse::<i64>()) else { return false };
-            if r.operator == "Gt" {
-                v > bound
-            } else {
-                v < bound
-            }
-        }
-        _ => false,
-    }
-}
-
-/// Fields: only `metadata.name`, with `In` or `NotIn` and exactly one value, as in kube.
-fn matches_field(r: &NodeSelectorRequirement, node_name: &str) -> bool {
-    let values = r.values.as_deref().unwrap_or_default();
-    if r.key != "metadata.name" || values.len() != 1 {
-        return false;
-    }
-    match r.operator.as_str() {
-        "In" => values[0] == node_name,
-        "NotIn" => values[0] != node_name,
-        _ => false,
+        Some(selector) => matches_required(selector, node_name, labels),
     }
 }
 

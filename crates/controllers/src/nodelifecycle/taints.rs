@@ -8,7 +8,7 @@
 //! alone.
 
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::core::v1::{Node, NodeCondition, Taint, Toleration};
+use k8s_openapi::api::core::v1::{Node, NodeCondition, Taint};
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{json, Value};
 
@@ -102,29 +102,13 @@ pub fn no_execute(taints: &[Taint]) -> Vec<&Taint> {
     taints.iter().filter(|t| t.effect == NO_EXECUTE).collect()
 }
 
-/// Whether `toleration` tolerates `taint` (kube's `Toleration.ToleratesTaint`): an empty
-/// effect or key matches any; operator `Exists` ignores the value, `Equal` (the default)
-/// compares it.
-pub fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
-    let effect = toleration.effect.as_deref().unwrap_or("");
-    if !effect.is_empty() && effect != taint.effect {
-        return false;
-    }
-    let key = toleration.key.as_deref().unwrap_or("");
-    if !key.is_empty() && key != taint.key {
-        return false;
-    }
-    match toleration.operator.as_deref().unwrap_or("") {
-        "" | "Equal" => toleration.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or(""),
-        "Exists" => true,
-        _ => false,
-    }
-}
+pub use nestor_api::scheduling::tolerates;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use k8s_openapi::api::core::v1::Toleration;
 
     fn cond(type_: &str, status: &str) -> NodeCondition {
         NodeCondition { type_: type_.into(), status: status.into(), ..Default::default() }

@@ -1,69 +1,13 @@
 //! `nodeSelector` and required node affinity, matched as kube-scheduler's NodeAffinity plugin
 //! does (`k8s.io/component-helpers/scheduling/corev1/nodeaffinity`).
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::api::core::v1::{NodeSelector, NodeSelectorRequirement, NodeSelectorTerm};
-
-/// Whether every `nodeSelector` pair is among the node's labels.
-pub fn matches_node_selector(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
-    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-}
-
-/// Whether a required node selector matches: its terms are OR'd; a term ANDs its expressions
-/// and fields; a term with neither matches nothing (kube's rule, so `[{}]` selects no node).
-pub fn matches_required(selector: &NodeSelector, node_name: &str, labels: &BTreeMap<String, String>) -> bool {
-    selector.node_selector_terms.iter().any(|t| matches_term(t, node_name, labels))
-}
-
-fn matches_term(term: &NodeSelectorTerm, node_name: &str, labels: &BTreeMap<String, String>) -> bool {
-    let exprs = term.match_expressions.as_deref().unwrap_or_default();
-    let fields = term.match_fields.as_deref().unwrap_or_default();
-    if exprs.is_empty() && fields.is_empty() {
-        return false;
-    }
-    exprs.iter().all(|r| matches_label_requirement(r, labels)) && fields.iter().all(|r| matches_field(r, node_name))
-}
-
-fn matches_label_requirement(r: &NodeSelectorRequirement, labels: &BTreeMap<String, String>) -> bool {
-    let values = r.values.as_deref().unwrap_or_default();
-    let value = labels.get(&r.key);
-    match r.operator.as_str() {
-        "In" => value.is_some_and(|v| values.contains(v)),
-        "NotIn" => value.is_none_or(|v| !values.contains(v)),
-        "Exists" => value.is_some(),
-        "DoesNotExist" => value.is_none(),
-        "Gt" | "Lt" => {
-            // Both sides must be integers; a single value is required (validation ensures it).
-            let (Some(v), [bound]) = (value, values) else { return false };
-            let (Ok(v), Ok(bound)) = (v.parse::<i64>(), bound.parse::<i64>()) else { return false };
-            if r.operator == "Gt" {
-                v > bound
-            } else {
-                v < bound
-            }
-        }
-        _ => false,
-    }
-}
-
-/// Field requirements support only `metadata.name` with In/NotIn, as in kube.
-fn matches_field(r: &NodeSelectorRequirement, node_name: &str) -> bool {
-    if r.key != "metadata.name" {
-        return false;
-    }
-    let values = r.values.as_deref().unwrap_or_default();
-    let name = node_name.to_string();
-    match r.operator.as_str() {
-        "In" => values.contains(&name),
-        "NotIn" => !values.contains(&name),
-        _ => false,
-    }
-}
+pub use nestor_api::scheduling::{matches_node_selector, matches_required};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::api::core::v1::{NodeSelector, NodeSelectorRequirement, NodeSelectorTerm};
+    use std::collections::BTreeMap;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()

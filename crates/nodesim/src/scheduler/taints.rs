@@ -6,22 +6,7 @@ use k8s_openapi::api::core::v1::{Taint, Toleration};
 /// The taint kube puts on cordoned nodes; tolerating it lets a pod onto an unschedulable node.
 pub const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
 
-/// Whether `toleration` tolerates `taint` (`ToleratesTaint` in k8s.io/api/core/v1).
-pub fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
-    let effect = toleration.effect.as_deref().unwrap_or("");
-    if !effect.is_empty() && effect != taint.effect {
-        return false;
-    }
-    let key = toleration.key.as_deref().unwrap_or("");
-    match toleration.operator.as_deref().unwrap_or("Equal") {
-        // An empty key with Exists tolerates everything.
-        "Exists" => key.is_empty() || key == taint.key,
-        "Equal" | "" => {
-            key == taint.key && toleration.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
-        }
-        _ => false,
-    }
-}
+pub use nestor_api::scheduling::tolerates;
 
 /// The first `NoSchedule`/`NoExecute` taint no toleration covers.
 pub fn first_untolerated<'a>(taints: &'a [Taint], tolerations: &[Toleration]) -> Option<&'a Taint> {
