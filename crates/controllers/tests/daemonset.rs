@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{ready, running, Env, WAIT};
+use common::{ready, rollout_revisions, running, Env, WAIT};
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
@@ -68,16 +68,6 @@ fn target(pod: &Pod) -> String {
 
 fn live(pods: Vec<Pod>) -> Vec<Pod> {
     pods.into_iter().filter(|p| p.metadata.deletion_timestamp.is_none()).collect()
-}
-
-/// The REVISION column of `kubectl rollout history`.
-fn revisions(history: &str) -> Vec<String> {
-    history
-        .lines()
-        .skip_while(|l| !l.starts_with("REVISION"))
-        .skip(1)
-        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
-        .collect()
 }
 
 async fn get_ds(env: &Env, name: &str) -> DaemonSet {
@@ -165,7 +155,7 @@ async fn one_pod_per_node_rolling_update_history_and_undo() {
     assert!(samples > 1);
     env.k(&["rollout", "status", "daemonset/agent", "--timeout=90s"]);
     let history = env.k(&["rollout", "history", "daemonset/agent"]);
-    assert_eq!(revisions(&history), ["1", "2"], "{history}");
+    assert_eq!(rollout_revisions(&history), ["1", "2"], "{history}");
     let pods = wait_one_per_node(&env, "agent", "agent:2").await;
     assert!(pods.iter().all(|p| p.metadata.labels.as_ref().unwrap()["pod-template-generation"] == "2"));
 
@@ -174,7 +164,7 @@ async fn one_pod_per_node_rolling_update_history_and_undo() {
     env.k(&["rollout", "status", "daemonset/agent", "--timeout=90s"]);
     let pods = wait_one_per_node(&env, "agent", "agent:1").await;
     let history = env.k(&["rollout", "history", "daemonset/agent"]);
-    assert_eq!(revisions(&history), ["2", "3"], "{history}");
+    assert_eq!(rollout_revisions(&history), ["2", "3"], "{history}");
     let revs: Vec<ControllerRevision> = Api::namespaced(env.client.clone(), "default")
         .list(&ListParams::default().labels("app=agent"))
         .await
@@ -431,5 +421,5 @@ async fn restart_mid_rollout_finishes_without_doubles() {
     let seen = seen.into_inner();
     assert!(seen.len() <= 3, "new pods created twice: {seen:?}");
     let history = env.k(&["rollout", "history", "daemonset/steady"]);
-    assert_eq!(revisions(&history), ["1", "2"], "{history}");
+    assert_eq!(rollout_revisions(&history), ["1", "2"], "{history}");
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{deployment, ready, running, Env, WAIT};
+use common::{deployment, ready, rollout_revisions, running, Env, WAIT};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use kube::api::{Api, ListParams};
 use nestor_testkit::eventually;
@@ -13,16 +13,6 @@ use nestor_testkit::kubectl::rows;
 async fn replicasets(env: &Env, selector: &str) -> Vec<ReplicaSet> {
     let api: Api<ReplicaSet> = Api::namespaced(env.client.clone(), "default");
     api.list(&ListParams::default().labels(selector)).await.unwrap().items
-}
-
-/// The REVISION column of `kubectl rollout history`.
-fn revisions(history: &str) -> Vec<String> {
-    history
-        .lines()
-        .skip_while(|l| !l.starts_with("REVISION"))
-        .skip(1)
-        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,7 +116,7 @@ async fn rolling_update_respects_bounds_history_and_undo() {
     env.k(&["rollout", "status", "deployment/api", "--timeout=90s"]);
 
     let history = env.k(&["rollout", "history", "deployment/api"]);
-    assert_eq!(revisions(&history), ["1", "2"], "{history}");
+    assert_eq!(rollout_revisions(&history), ["1", "2"], "{history}");
     let table = env.k(&["get", "deploy", "api", "--no-headers"]);
     assert_eq!(table.split_whitespace().take(4).collect::<Vec<_>>(), ["api", "4/4", "4", "4"]);
 
@@ -134,7 +124,7 @@ async fn rolling_update_respects_bounds_history_and_undo() {
     env.k(&["rollout", "undo", "deployment/api"]);
     env.k(&["rollout", "status", "deployment/api", "--timeout=90s"]);
     let history = env.k(&["rollout", "history", "deployment/api"]);
-    assert_eq!(revisions(&history), ["2", "3"], "{history}");
+    assert_eq!(rollout_revisions(&history), ["2", "3"], "{history}");
     let sets = replicasets(&env, "app=api").await;
     assert_eq!(sets.len(), 2);
     let back = sets.iter().find(|rs| rs.spec.as_ref().unwrap().replicas == Some(4)).unwrap();

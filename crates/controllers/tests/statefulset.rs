@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use common::{ready, running, Env, WAIT};
+use common::{ready, rollout_revisions, running, Env, WAIT};
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kube::api::{Api, ListParams};
@@ -105,16 +105,6 @@ fn ready_since(pod: &Pod) -> DateTime<Utc> {
 
 fn image(pod: &Pod) -> &str {
     pod.spec.as_ref().unwrap().containers[0].image.as_deref().unwrap()
-}
-
-/// The REVISION column of `kubectl rollout history`.
-fn history_revisions(history: &str) -> Vec<String> {
-    history
-        .lines()
-        .skip_while(|l| !l.starts_with("REVISION"))
-        .skip(1)
-        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
-        .collect()
 }
 
 fn terminating_or_gone(pods: &BTreeMap<String, Pod>, name: &str) -> bool {
@@ -309,7 +299,7 @@ async fn rolling_update_history_and_undo() {
     let pods = pods_by_name(&env, "roll").await;
     assert!(pods.values().all(|p| p.metadata.labels.as_ref().unwrap()["controller-revision-hash"] == second));
     let history = env.k(&["rollout", "history", "statefulset/roll"]);
-    assert_eq!(history_revisions(&history), ["1", "2"], "{history}");
+    assert_eq!(rollout_revisions(&history), ["1", "2"], "{history}");
     let detail = env.k(&["rollout", "history", "statefulset/roll", "--revision=1"]);
     assert!(detail.contains("nginx:1.0"), "{detail}");
 
@@ -323,7 +313,7 @@ async fn rolling_update_history_and_undo() {
     .await
     .unwrap();
     let history = env.k(&["rollout", "history", "statefulset/roll"]);
-    assert_eq!(history_revisions(&history), ["2", "3"], "{history}");
+    assert_eq!(rollout_revisions(&history), ["2", "3"], "{history}");
     let revs = revisions(&env, "roll").await;
     assert_eq!(revs.len(), 2, "the old template is reused, not stored twice");
     let back = revs.iter().find(|r| r.metadata.name.as_deref() == Some(first.as_str())).unwrap();

@@ -167,3 +167,13 @@ spec:
 "#
     )
 }
+
+/// The REVISION column of `kubectl rollout history`.
+pub fn rollout_revisions(history: &str) -> Vec<String> {
+    history
+        .lines()
+        .skip_while(|l| !l.starts_with("REVISION"))
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
