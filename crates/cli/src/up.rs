@@ -53,8 +53,9 @@ impl Launch {
 /// What became of one process.
 enum Outcome {
     Adopted(i32),
-    /// The child handle is held while `up` waits, so a child that died is seen as a zombie.
-    Started(i32, #[allow(dead_code)] tokio::process::Child),
+    /// The child handle is held while `up` waits: it tells for sure whether the child died,
+    /// and how.
+    Started(i32, tokio::process::Child),
 }
 
 impl Outcome {
@@ -73,27 +74,27 @@ pub async fn up(dir: &StateDir, args: &UpArgs) -> Result<()> {
     ensure_pki(dir, ports.apiserver)?;
     let url = format!("https://127.0.0.1:{}", ports.apiserver);
 
-    let etcd = ensure(dir, etcd_launch(dir, &ports)).await?;
+    let mut etcd = ensure(dir, etcd_launch(dir, &ports)).await?;
     let etcd_addr = format!("127.0.0.1:{}", ports.etcd_client);
-    wait(deadline, "etcd to be healthy", dir, Part::Etcd, &etcd, || async {
+    wait(deadline, "etcd to be healthy", dir, Part::Etcd, &mut etcd, || async {
         http_get(&etcd_addr, "/health").await.is_ok_and(|body| body.contains("\"health\":\"true\""))
     })
     .await?;
 
-    let apiserver = ensure(dir, apiserver_launch(dir, &ports)?).await?;
+    let mut apiserver = ensure(dir, apiserver_launch(dir, &ports)?).await?;
     let super_client = client::client_from(&dir.kubeconfig()).await?;
-    wait(deadline, "the super API server's /readyz", dir, Part::ApiServer, &apiserver, || async {
+    wait(deadline, "the super API server's /readyz", dir, Part::ApiServer, &mut apiserver, || async {
         client::readyz(&super_client).await.is_ok()
     })
     .await?;
     install_crds(&super_client, deadline).await?;
 
-    let serve = ensure(dir, serve_launch(dir, args.nodes)?).await?;
+    let mut serve = ensure(dir, serve_launch(dir, args.nodes)?).await?;
     let identity = serve_identity(u32::try_from(serve.pid()).unwrap_or_default());
     let nodes: Api<Node> = Api::all(super_client.clone());
     let leases: Api<Lease> = Api::namespaced(super_client.clone(), LEASE_NAMESPACE);
     let want = args.nodes as usize;
-    wait(deadline, "the simulated nodes to be Ready", dir, Part::Serve, &serve, || async {
+    wait(deadline, "the simulated nodes to be Ready", dir, Part::Serve, &mut serve, || async {
         nodes
             .list(&ListParams::default())
             .await
@@ -101,7 +102,7 @@ pub async fn up(dir: &StateDir, args: &UpArgs) -> Result<()> {
     })
     .await?;
     for lease in [nestor_manager::LEASE_NAME, nestor_api::naming::SYNCER_LEASE] {
-        wait(deadline, &format!("{lease} to lead"), dir, Part::Serve, &serve, || async {
+        wait(deadline, &format!("{lease} to lead"), dir, Part::Serve, &mut serve, || async {
             leases.get_opt(lease).await.ok().flatten().and_then(|l| l.spec?.holder_identity).as_deref()
                 == Some(identity.as_str())
         })
@@ -288,22 +289,27 @@ async fn wait<F, Fut>(
     what: &str,
     dir: &StateDir,
     part: Part,
-    outcome: &Outcome,
+    outcome: &mut Outcome,
     mut check: F,
 ) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let pid = outcome.pid();
     loop {
         if check().await {
             return Ok(());
         }
-        // A zombie's command line is empty.
-        if process::cmdline(pid).is_none_or(|args| args.is_empty()) {
+        let exited = match outcome {
+            Outcome::Started(_, child) => child.try_wait().ok().flatten().map(|status| status.to_string()),
+            // Not our child: a zombie's command line is empty.
+            Outcome::Adopted(pid) => {
+                process::cmdline(*pid).is_none_or(|args| args.is_empty()).then(|| "exited".to_string())
+            }
+        };
+        if let Some(status) = exited {
             bail!(
-                "{} exited while waiting for {what}; the end of {}:\n{}",
+                "{} {status} while waiting for {what}; the end of {}:\n{}",
                 part.name(),
                 dir.log(part).display(),
                 process::log_tail(&dir.log(part), 15)
