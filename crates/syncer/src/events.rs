@@ -1,19 +1,24 @@
 //! Events upward: a super Event about a synced object is copied into the tenant, pointing at the
 //! tenant's object, so `kubectl describe pod` in the tenant shows scheduling and kubelet events.
 
+use std::hash::{Hash, Hasher};
+
 use anyhow::Result;
 use k8s_openapi::api::core::v1::Event;
-use kube::api::{Api, PostParams};
+use kube::api::{Api, ListParams, PostParams};
 use kube::ResourceExt;
 use nestor_api::runtime::events::{record, About, Type};
 use nestor_api::VirtualCluster;
 use serde_json::json;
-use tracing::debug;
+use tracing::{debug, info, Instrument};
 
 use crate::convert::{self, Involved};
 use crate::reconcile::{api, conflict};
-use crate::tenant::Tenant;
-use crate::Shared;
+use crate::tenant::{Side, Tenant};
+use crate::{Item, Shared};
+
+/// The fields a tenant copy follows when its super Event changes.
+const FOLLOWED: [&str; 4] = ["count", "lastTimestamp", "message", "series"];
 
 /// Copies super Event `namespace`/`name` into the tenant: one request when the event is about
 /// a pod (most are) and new, a read and a write when it was copied before.
@@ -22,7 +27,8 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, namespace: &str, name: 
     if key != tenant.key {
         return Ok(());
     }
-    let event = match shared.events.take(namespace, name) {
+    let item = Item::Event { namespace: namespace.to_string(), name: name.to_string() };
+    let event = match shared.events.take(&tenant.key, Side::Super, &item) {
         Some(event) => event,
         None => match Api::<Event>::namespaced(shared.super_client.clone(), namespace).get_opt(name).await? {
             Some(event) => event,
@@ -70,10 +76,61 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, namespace: &str, name: 
     let mut updated = copy;
     updated["metadata"]["resourceVersion"] = json!(existing.resource_version());
     let current = serde_json::to_value(&existing)?;
-    if ["count", "lastTimestamp", "message", "series"].iter().any(|f| updated[f] != current[f]) {
+    if FOLLOWED.iter().any(|f| updated[f] != current[f]) {
         events.replace(name, &PostParams::default(), &serde_json::from_value(updated)?).await?;
     }
     Ok(())
+}
+
+/// What of an Event its copy follows, in short: equal for a super Event and an up-to-date copy.
+pub fn digest(event: &Event) -> u64 {
+    let value = serde_json::to_value(event).unwrap_or_default();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for field in FOLLOWED {
+        value[field].to_string().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// Compares a tenant's Event copies with the super Events about its objects, in one list of
+/// the tenant's Events, and queues the super Events whose copy is missing or behind. Runs when
+/// the tenant has started, after each list of super Events, and with each patrol.
+pub async fn compare(shared: &Shared, tenant: &Tenant) {
+    let Some(wanted) = shared.event_index.of_tenant(&tenant.key) else { return };
+    let listed = async {
+        let copies: Api<Event> = Api::all(tenant.client.clone());
+        let mut have = std::collections::HashMap::new();
+        let mut params = ListParams::default().limit(500);
+        loop {
+            let page = copies.list(&params).await?;
+            for event in &page.items {
+                have.insert((event.namespace().unwrap_or_default(), event.name_any()), digest(event));
+            }
+            match page.metadata.continue_.filter(|c| !c.is_empty()) {
+                Some(token) => params = params.continue_token(&token),
+                None => return anyhow::Ok(have),
+            }
+        }
+    };
+    let have = match listed.instrument(tenant.span.clone()).await {
+        Ok(have) => have,
+        Err(e) => {
+            let _entered = tenant.span.enter();
+            debug!(error = %format!("{e:#}"), "listing the tenant's events failed; the next patrol compares again");
+            return;
+        }
+    };
+    let mut behind = 0;
+    for ((tenant_ns, name), (super_ns, digest)) in wanted {
+        if have.get(&(tenant_ns, name.clone())) != Some(&digest) {
+            behind += 1;
+            shared.queue.add(&tenant.key, Item::Event { namespace: super_ns, name });
+        }
+    }
+    if behind > 0 {
+        let _entered = tenant.span.enter();
+        info!(behind, "events to copy after comparing");
+    }
 }
 
 /// Records a Warning event on a VirtualCluster, in the background.

@@ -16,6 +16,7 @@ pub mod queue;
 mod reconcile;
 mod registry;
 pub mod resources;
+mod stash;
 mod super_watch;
 mod tenant;
 
@@ -73,7 +74,12 @@ pub(crate) struct Shared {
     pub namespaces: super_watch::NamespaceMap,
     pub custom: super_watch::CustomWatchers,
     pub pods: super_watch::PodIndex,
-    pub events: super_watch::PendingEvents,
+    /// The latest watched version of queued objects (`None`: deleted).
+    pub objects: stash::Stash<Option<kube::api::DynamicObject>>,
+    /// The latest version of queued super Events.
+    pub events: stash::Stash<k8s_openapi::api::core::v1::Event>,
+    /// Every super Event about tenants' objects, in short, to compare with the tenants' copies.
+    pub event_index: super_watch::EventIndex,
     pub pacing: pacing::Pacing,
 }
 
@@ -89,6 +95,8 @@ impl Shared {
     fn set_tenant(&self, key: &str, tenant: Option<Arc<Tenant>>) -> Option<Arc<Tenant>> {
         // A tenant that starts again lists everything again: nothing held for it before counts.
         self.pacing.release_held(key);
+        self.objects.forget_tenant(key);
+        self.events.forget_tenant(key);
         let mut tenants = self.tenants.write().unwrap_or_else(|e| e.into_inner());
         match tenant {
             Some(t) => tenants.insert(key.to_string(), t),
@@ -127,7 +135,9 @@ impl Syncer {
             namespaces: super_watch::NamespaceMap::default(),
             custom: super_watch::CustomWatchers::default(),
             pods: super_watch::PodIndex::default(),
-            events: super_watch::PendingEvents::default(),
+            objects: stash::Stash::default(),
+            events: stash::Stash::default(),
+            event_index: super_watch::EventIndex::default(),
             pacing: pacing::Pacing::new(config.tenant_pending_pods),
             config,
         });

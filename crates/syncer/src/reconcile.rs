@@ -101,11 +101,21 @@ pub async fn object(shared: &Shared, tenant: &Tenant, resource: &str, namespace:
     };
     let tenant_api = api(&tenant.client, synced, Some(namespace));
     let super_api = api(&shared.super_client, synced, target.namespace.as_deref());
-    let tenant_obj = match tenant_api.get_opt(name).await.context("reading the tenant object")? {
+    let item =
+        Item::Object { resource: resource.to_string(), namespace: namespace.to_string(), name: name.to_string() };
+    // What the watches last brought, else a read.
+    let tenant_obj = match shared.objects.take(&tenant.key, Side::Tenant, &item) {
+        Some(watched) => watched,
+        None => tenant_api.get_opt(name).await.context("reading the tenant object")?,
+    };
+    let tenant_obj = match tenant_obj {
         Some(obj) if !wanted(tenant, synced, &obj).await? => None,
         other => other,
     };
-    let super_obj = super_api.get_opt(&target.name).await.context("reading the super object")?;
+    let super_obj = match shared.objects.take(&tenant.key, Side::Super, &item) {
+        Some(watched) => watched,
+        None => super_api.get_opt(&target.name).await.context("reading the super object")?,
+    };
     let super_marks = super_obj.as_ref().map(|s| Marks::read(&s.metadata));
     if let Some(marks) = &super_marks {
         if !marks.as_ref().is_some_and(|m| tenant.owns(m)) {
@@ -139,8 +149,6 @@ pub async fn object(shared: &Shared, tenant: &Tenant, resource: &str, namespace:
             None => Ok(()),
         };
     }
-    let item =
-        Item::Object { resource: resource.to_string(), namespace: namespace.to_string(), name: name.to_string() };
     let tenant_value = to_value(&tenant_obj);
     let want = desired(tenant, synced, &target, &tenant_value);
     let Some(super_obj) = super_obj else {

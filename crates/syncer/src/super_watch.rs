@@ -78,30 +78,6 @@ impl PodIndex {
     }
 }
 
-/// The most super Events kept for the queue's workers.
-const PENDING_EVENTS_MAX: usize = 1000;
-
-/// The latest version of each super Event waiting in the queue, by (namespace, name), so the
-/// worker need not read it again.
-#[derive(Default)]
-pub struct PendingEvents(Mutex<HashMap<(String, String), CoreEvent>>);
-
-impl PendingEvents {
-    pub fn take(&self, namespace: &str, name: &str) -> Option<CoreEvent> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&(namespace.to_string(), name.to_string()))
-    }
-
-    /// Keeps the event for its worker, unless a backlog already holds `PENDING_EVENTS_MAX`:
-    /// then the worker reads it again, and a flood costs requests rather than memory.
-    fn put(&self, event: CoreEvent) {
-        let key = (event.namespace().unwrap_or_default(), event.name_any());
-        let mut pending = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if pending.len() < PENDING_EVENTS_MAX || pending.contains_key(&key) {
-            pending.insert(key, event);
-        }
-    }
-}
-
 /// The custom resources with a running super watcher, by label (`widgets.example.com`).
 #[derive(Default)]
 pub struct CustomWatchers(Mutex<HashMap<String, Synced>>);
@@ -124,12 +100,13 @@ pub async fn start(shared: &Arc<Shared>, tasks: &mut tokio::task::JoinSet<()>) {
 }
 
 /// What a super watch event says about a synced object: its metadata (the marks) and, for
-/// pods, the node it runs on.
+/// pods, the node it runs on and the whole pod.
 struct Seen {
     meta: ObjectMeta,
     node: Option<String>,
     /// A pod waiting for the scheduler.
     waiting: bool,
+    object: Option<DynamicObject>,
 }
 
 fn seen<K>(event: Event<K>, f: impl Fn(K) -> Seen) -> Event<Seen> {
@@ -152,14 +129,15 @@ async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Se
                 seen(e, |o: DynamicObject| Seen {
                     node: o.data["spec"]["nodeName"].as_str().map(str::to_string),
                     waiting: pacing::waits_for_scheduler(&o.data, o.metadata.deletion_timestamp.is_some()),
-                    meta: o.metadata,
+                    meta: o.metadata.clone(),
+                    object: Some(o),
                 })
             })
             .default_backoff()
             .boxed()
     } else {
         watcher(Api::<PartialObjectMeta<DynamicObject>>::all_with(client, &synced.resource), config)
-            .map_ok(|e| seen(e, |o| Seen { meta: o.metadata, node: None, waiting: false }))
+            .map_ok(|e| seen(e, |o| Seen { meta: o.metadata, node: None, waiting: false, object: None }))
             .default_backoff()
             .boxed()
     };
@@ -177,16 +155,16 @@ async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Se
             Ok(Event::InitApply(obj)) => {
                 observe(&shared, &synced, &obj, false);
                 if !first_list {
-                    queue(&shared, label, &obj.meta);
+                    queue(&shared, label, obj, false);
                 }
             }
             Ok(Event::Apply(obj)) => {
                 observe(&shared, &synced, &obj, false);
-                queue(&shared, label, &obj.meta);
+                queue(&shared, label, obj, false);
             }
             Ok(Event::Delete(obj)) => {
                 observe(&shared, &synced, &obj, true);
-                queue(&shared, label, &obj.meta);
+                queue(&shared, label, obj, true);
             }
             Ok(Event::InitDone) => {
                 if synced.kind == Kind::Pod {
@@ -238,12 +216,13 @@ fn observe(shared: &Shared, synced: &Synced, obj: &Seen, deleted: bool) {
     }
 }
 
-fn queue(shared: &Shared, label: &str, meta: &ObjectMeta) {
-    let Some(marks) = Marks::read(meta) else { return };
+fn queue(shared: &Shared, label: &str, seen: Seen, deleted: bool) {
+    let Some(marks) = Marks::read(&seen.meta) else { return };
     let Some(tenant) = shared.tenant(&marks.cluster_key) else { return };
     if tenant.owns(&marks) {
         let item = Item::Object { resource: label.to_string(), namespace: marks.namespace, name: marks.name };
-        tenant.queue_unless_echo(shared, Side::Super, item, meta.resource_version.as_deref());
+        let watched = if deleted { Some(None) } else { seen.object.map(Some) };
+        tenant.queue_unless_echo(shared, Side::Super, item, seen.meta.resource_version.as_deref(), watched);
     }
 }
 
@@ -264,22 +243,101 @@ async fn watch_nodes(shared: Arc<Shared>) {
     }
 }
 
+/// Watches super Events: each change of one in a tenant's super namespace is queued for that
+/// tenant. A (re)list queues nothing one by one: once it is done, each tenant's copies are
+/// compared with the index in one list (`events::compare`), which is how a restart converges
+/// quickly.
 async fn watch_events(shared: Arc<Shared>) {
     let api: Api<CoreEvent> = Api::all(shared.super_client.clone());
     let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
     while let Some(event) = stream.next().await {
         match event {
-            Ok(Event::Apply(ev) | Event::InitApply(ev)) => {
-                let namespace = ev.namespace().unwrap_or_default();
-                if let Some((key, _)) = shared.namespaces.get(&namespace) {
-                    let name = ev.name_any();
-                    shared.events.put(ev);
-                    shared.queue.add(&key, Item::Event { namespace, name });
+            Ok(Event::Init) => shared.event_index.relist_start(),
+            Ok(Event::InitApply(ev)) => {
+                shared.event_index.put(&shared, &ev);
+            }
+            Ok(Event::Apply(ev)) => {
+                if let Some((key, item)) = shared.event_index.put(&shared, &ev) {
+                    shared.events.put(&key, Side::Super, &item, ev);
+                    shared.queue.add(&key, item);
                 }
             }
-            Ok(_) => {}
+            Ok(Event::Delete(ev)) => shared.event_index.remove(&ev),
+            Ok(Event::InitDone) => {
+                shared.event_index.relist_done();
+                let tenants = shared.tenants().into_iter().filter(|t| t.compared());
+                futures::future::join_all(tenants.map(|t| {
+                    let shared = Arc::clone(&shared);
+                    async move { crate::events::compare(&shared, &t).await }
+                }))
+                .await;
+            }
             Err(e) => debug!(error = %e, "super event watch failed; retrying"),
         }
+    }
+}
+
+/// Each super Event in a tenant's super namespace, in short: the tenant it is for and a digest
+/// of what its tenant copy must show. About a hundred bytes per event.
+#[derive(Default)]
+pub struct EventIndex(Mutex<EventIndexState>);
+
+#[derive(Default)]
+struct EventIndexState {
+    /// (super namespace, name) -> (cluster key, tenant namespace, digest).
+    events: HashMap<(String, String), (String, String, u64)>,
+    /// Whether a first list is complete (a relist keeps the old entries until it is done).
+    listed: bool,
+    /// Events seen by a relist in progress.
+    relisted: Option<std::collections::HashSet<(String, String)>>,
+}
+
+impl EventIndex {
+    /// Records an event; answers its tenant and queue item when it is about a tenant's object.
+    fn put(&self, shared: &Shared, event: &CoreEvent) -> Option<(String, Item)> {
+        let namespace = event.namespace().unwrap_or_default();
+        let (key, tenant_ns) = shared.namespaces.get(&namespace)?;
+        let name = event.name_any();
+        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(seen) = state.relisted.as_mut() {
+            seen.insert((namespace.clone(), name.clone()));
+        }
+        state.events.insert((namespace.clone(), name.clone()), (key.clone(), tenant_ns, crate::events::digest(event)));
+        Some((key, Item::Event { namespace, name }))
+    }
+
+    fn remove(&self, event: &CoreEvent) {
+        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        state.events.remove(&(event.namespace().unwrap_or_default(), event.name_any()));
+    }
+
+    fn relist_start(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).relisted = Some(Default::default());
+    }
+
+    /// Forgets the events the relist did not see again (deleted while the watch was down).
+    fn relist_done(&self) {
+        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(seen) = state.relisted.take() {
+            state.events.retain(|k, _| seen.contains(k));
+        }
+        state.listed = true;
+    }
+
+    /// The super Events of tenant `key` by (tenant namespace, name), with their super namespace
+    /// and digest; `None` until the first list is done.
+    pub fn of_tenant(&self, key: &str) -> Option<HashMap<(String, String), (String, u64)>> {
+        let state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        state.listed.then(|| {
+            state
+                .events
+                .iter()
+                .filter(|(_, (k, _, _))| k == key)
+                .map(|((super_ns, name), (_, tenant_ns, digest))| {
+                    ((tenant_ns.clone(), name.clone()), (super_ns.clone(), *digest))
+                })
+                .collect()
+        })
     }
 }
 

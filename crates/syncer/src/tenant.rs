@@ -8,7 +8,6 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DynamicObject};
-use kube::core::PartialObjectMeta;
 use kube::runtime::watcher::{self, watcher, Event};
 use kube::runtime::WatchStreamExt;
 use nestor_api::types::Endpoint;
@@ -117,20 +116,25 @@ impl Tenant {
     }
 
     async fn watch(self: Arc<Self>, shared: Arc<Shared>, synced: Synced) {
-        let api: Api<PartialObjectMeta<DynamicObject>> = Api::all_with(self.client.clone(), &synced.resource);
+        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &synced.resource);
         let label = synced.label();
         let mut first_list = true;
-        // Only metadata: a tenant's watch events just queue keys, the worker reads the object.
+        // Whole objects: the worker takes the one its event brought instead of reading it.
         let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
         while let Some(event) = stream.next().await {
             match event {
-                Ok(Event::Apply(obj) | Event::Delete(obj)) => self.queue_object(&shared, label, &obj.metadata),
-                Ok(Event::InitApply(obj)) if !first_list => self.queue_object(&shared, label, &obj.metadata),
+                Ok(Event::Apply(obj)) => self.queue_object(&shared, label, Some(obj)),
+                Ok(Event::InitApply(obj)) if !first_list => self.queue_object(&shared, label, Some(obj)),
+                Ok(Event::Delete(obj)) => {
+                    let item = object_item(label, &obj.metadata);
+                    self.queue_unless_echo(&shared, Side::Tenant, item, None, Some(None));
+                }
                 Ok(Event::InitDone) if first_list => {
                     first_list = false;
                     crate::patrol::tenant_kind(&shared, &self, &synced).await;
                     if self.kinds_compared.fetch_add(1, Ordering::Relaxed) + 1 == self.synced.len() {
                         info!("every kind listed and compared with the super cluster");
+                        crate::events::compare(&shared, &self).await;
                     }
                 }
                 Ok(_) => {}
@@ -142,13 +146,11 @@ impl Tenant {
         }
     }
 
-    fn queue_object(&self, shared: &Shared, label: &str, meta: &ObjectMeta) {
-        let item = Item::Object {
-            resource: label.to_string(),
-            namespace: meta.namespace.clone().unwrap_or_default(),
-            name: meta.name.clone().unwrap_or_default(),
-        };
-        self.queue_unless_echo(shared, Side::Tenant, item, meta.resource_version.as_deref());
+    fn queue_object(&self, shared: &Shared, label: &str, obj: Option<DynamicObject>) {
+        let Some(obj) = obj else { return };
+        let item = object_item(label, &obj.metadata);
+        let rv = obj.metadata.resource_version.clone();
+        self.queue_unless_echo(shared, Side::Tenant, item, rv.as_deref(), Some(Some(obj)));
     }
 
     /// Remembers that the syncer wrote `item` on `side` at `resource_version`: the watch event
@@ -161,22 +163,41 @@ impl Tenant {
 
     /// Queues `item` after a watch event at `resource_version`, unless the event is the echo
     /// of the syncer's own write. Any other event clears the remembered echoes of the item:
-    /// they were overtaken, and the item is worked on anyway.
-    pub fn queue_unless_echo(&self, shared: &Shared, side: Side, item: Item, resource_version: Option<&str>) {
+    /// they were overtaken, and the item is worked on anyway. `watched` is the object the event
+    /// brought (`Some(None)`: deleted), when the watch carries whole objects: it is stashed for
+    /// the worker, the echo of an own write too (it is the newest version).
+    pub fn queue_unless_echo(
+        &self,
+        shared: &Shared,
+        side: Side,
+        item: Item,
+        resource_version: Option<&str>,
+        watched: Option<Option<DynamicObject>>,
+    ) {
         let mut echoes = self.echoes.lock().unwrap_or_else(|e| e.into_inner());
         let key = (side, item);
+        let mut echo = false;
         if let Some(expected) = echoes.get_mut(&key) {
             if let Some(at) = expected.iter().position(|e| Some(e.as_str()) == resource_version) {
                 expected.swap_remove(at);
                 if expected.is_empty() {
                     echoes.remove(&key);
                 }
-                return;
+                echo = true;
+            } else {
+                echoes.remove(&key);
             }
-            echoes.remove(&key);
         }
         drop(echoes);
-        shared.queue.add(&self.key, key.1);
+        let (side, item) = key;
+        match watched {
+            Some(object) => shared.objects.put(&self.key, side, &item, object),
+            // What is stashed is older than this event.
+            None => drop(shared.objects.take(&self.key, side, &item)),
+        }
+        if !echo {
+            shared.queue.add(&self.key, item);
+        }
     }
 
     /// True once every kind has been listed and compared with the super cluster: from then on
@@ -202,6 +223,15 @@ impl Tenant {
 
     pub fn forget_failures(&self, item: &Item) {
         self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(item);
+    }
+}
+
+/// The queue item of a synced object of kind `label`.
+pub fn object_item(label: &str, meta: &ObjectMeta) -> Item {
+    Item::Object {
+        resource: label.to_string(),
+        namespace: meta.namespace.clone().unwrap_or_default(),
+        name: meta.name.clone().unwrap_or_default(),
     }
 }
 

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use common::{metric_sum, wait, wait_long, Env};
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Pod};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::ResourceExt;
 use nestor_api::Marks;
@@ -136,13 +136,32 @@ async fn patrol_repairs_what_was_changed_by_hand_while_no_syncer_ran() {
     super_cms.patch("settings", &PatchParams::default(), &edit).await.unwrap();
     wait("the edit to be undone", restored).await.unwrap();
 
-    // With no syncer running, the patrol of the next one finds and repairs both changes.
+    // With no syncer running, the patrol of the next one finds and repairs both changes, and
+    // an event recorded meanwhile is copied up after the restart's one comparison of events.
     env.syncer.as_mut().unwrap().kill();
+    let super_pod = super_pods.get("web").await.unwrap();
+    let event = json!({
+        "metadata": {"name": "web.by-hand"},
+        "involvedObject": {"apiVersion": "v1", "kind": "Pod", "namespace": super_ns, "name": "web", "uid": super_pod.uid()},
+        "reason": "ByHand", "message": "recorded while no syncer ran", "type": "Normal", "count": 1,
+    });
+    Api::<Event>::namespaced(super_client.clone(), &super_ns)
+        .create(&PostParams::default(), &serde_json::from_value(event).unwrap())
+        .await
+        .unwrap();
     super_pods.delete("web", &DeleteParams { grace_period_seconds: Some(0), ..Default::default() }).await.unwrap();
     super_cms.patch("settings", &PatchParams::default(), &edit).await.unwrap();
     env.start_syncer().unwrap();
     wait("the super pod to come back", || async { super_pods.get("web").await.ok() }).await.unwrap();
     wait("the edit to be undone again", restored).await.unwrap();
+    let tenant_events: Api<Event> = Api::namespaced(client.clone(), "prod");
+    let copy =
+        wait("the event recorded meanwhile in the tenant", || async { tenant_events.get("web.by-hand").await.ok() })
+            .await
+            .unwrap();
+    assert_eq!(copy.reason.as_deref(), Some("ByHand"));
+    assert_eq!(copy.involved_object.name.as_deref(), Some("web"));
+    assert_eq!(copy.involved_object.namespace.as_deref(), Some("prod"));
     let metrics = env.metrics().await.unwrap();
     assert!(
         metric_sum(&metrics, "nestor_syncer_patrol_repairs_total", &["resource=\"pods\"", "reason=\"missing\""]) >= 1.0,

@@ -1,0 +1,133 @@
+//! The latest watched version of what waits in the queue, so a worker need not read it again.
+//! Watch events put, workers take; an entry a worker never takes (the syncer's own write seen
+//! again, an item whose tenant left) is pushed out by newer ones once the stash is full, so a
+//! flood costs requests rather than memory.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use crate::tenant::Side;
+use crate::Item;
+
+/// Entries kept at most; about 2,000 pods of a few KiB each.
+pub const CAPACITY: usize = 2000;
+
+/// Whose and which object: tenant key, the side it was seen on, the item.
+type Key = (String, Side, Item);
+
+/// A bounded map from queue items to the object last seen for them; the oldest put goes first
+/// when it is full.
+pub struct Stash<V> {
+    capacity: usize,
+    inner: Mutex<Inner<V>>,
+}
+
+struct Inner<V> {
+    next: u64,
+    entries: HashMap<Key, (u64, V)>,
+    /// Put order: sequence number -> key.
+    order: BTreeMap<u64, Key>,
+}
+
+impl<V> Default for Stash<V> {
+    fn default() -> Self {
+        Stash::new(CAPACITY)
+    }
+}
+
+impl<V> Stash<V> {
+    pub fn new(capacity: usize) -> Self {
+        Stash { capacity, inner: Mutex::new(Inner { next: 0, entries: HashMap::new(), order: BTreeMap::new() }) }
+    }
+
+    /// Keeps `value` as what was last seen of `item`, replacing an older one.
+    pub fn put(&self, tenant: &str, side: Side, item: &Item, value: V) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (tenant.to_string(), side, item.clone());
+        let seq = inner.next;
+        inner.next += 1;
+        if let Some((old, _)) = inner.entries.insert(key.clone(), (seq, value)) {
+            inner.order.remove(&old);
+        }
+        inner.order.insert(seq, key);
+        while inner.entries.len() > self.capacity {
+            let Some((_, oldest)) = inner.order.pop_first() else { break };
+            inner.entries.remove(&oldest);
+        }
+    }
+
+    /// What was last seen of `item`, if it is still kept; it is kept no longer.
+    pub fn take(&self, tenant: &str, side: Side, item: &Item) -> Option<V> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (seq, value) = inner.entries.remove(&(tenant.to_string(), side, item.clone()))?;
+        inner.order.remove(&seq);
+        Some(value)
+    }
+
+    /// Drops everything kept for a tenant (it stopped).
+    pub fn forget_tenant(&self, tenant: &str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let Inner { entries, order, .. } = &mut *inner;
+        entries.retain(|(key, _, _), (seq, _)| {
+            let keep = key != tenant;
+            if !keep {
+                order.remove(seq);
+            }
+            keep
+        });
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(name: &str) -> Item {
+        Item::Object { resource: "pods".into(), namespace: "ns".into(), name: name.into() }
+    }
+
+    #[test]
+    fn take_answers_the_latest_put_once() {
+        let stash = Stash::new(10);
+        stash.put("a", Side::Tenant, &pod("p"), 1);
+        stash.put("a", Side::Tenant, &pod("p"), 2);
+        stash.put("a", Side::Super, &pod("p"), 3);
+        stash.put("b", Side::Tenant, &pod("p"), 4);
+        assert_eq!(stash.take("a", Side::Tenant, &pod("p")), Some(2));
+        assert_eq!(stash.take("a", Side::Tenant, &pod("p")), None);
+        assert_eq!(stash.take("a", Side::Super, &pod("p")), Some(3));
+        assert_eq!(stash.take("b", Side::Tenant, &pod("p")), Some(4));
+        assert_eq!(stash.len(), 0);
+    }
+
+    #[test]
+    fn the_oldest_put_goes_when_full() {
+        let stash = Stash::new(2);
+        stash.put("a", Side::Tenant, &pod("p1"), 1);
+        stash.put("a", Side::Tenant, &pod("p2"), 2);
+        // Putting p1 again makes it the newest: p2 is now the oldest.
+        stash.put("a", Side::Tenant, &pod("p1"), 11);
+        stash.put("a", Side::Tenant, &pod("p3"), 3);
+        assert_eq!(stash.len(), 2);
+        assert_eq!(stash.take("a", Side::Tenant, &pod("p2")), None);
+        assert_eq!(stash.take("a", Side::Tenant, &pod("p1")), Some(11));
+        assert_eq!(stash.take("a", Side::Tenant, &pod("p3")), Some(3));
+    }
+
+    #[test]
+    fn a_stopped_tenant_leaves_nothing() {
+        let stash = Stash::new(10);
+        stash.put("a", Side::Tenant, &pod("p1"), 1);
+        stash.put("b", Side::Tenant, &pod("p1"), 2);
+        stash.forget_tenant("a");
+        assert_eq!(stash.len(), 1);
+        stash.put("b", Side::Tenant, &pod("p2"), 3);
+        assert_eq!(stash.take("b", Side::Tenant, &pod("p1")), Some(2));
+        assert_eq!(stash.take("a", Side::Tenant, &pod("p1")), None);
+    }
+}
