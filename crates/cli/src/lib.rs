@@ -13,6 +13,7 @@
 
 pub mod args;
 pub mod client;
+pub mod output;
 pub mod serve;
 pub mod state;
 pub mod status;

@@ -13,10 +13,10 @@ pub async fn status(dir: &StateDir, kubeconfig: Option<&std::path::Path>) -> Res
     let mut up = true;
     for part in Part::ALL {
         match crate::up::running(dir, part) {
-            Some(pid) => println!("{:<10} running   pid {pid}", part.name()),
+            Some(pid) => crate::outln!("{:<10} running   pid {pid}", part.name()),
             None => {
                 up = false;
-                println!("{:<10} stopped", part.name());
+                crate::outln!("{:<10} stopped", part.name());
             }
         }
     }
@@ -24,16 +24,16 @@ pub async fn status(dir: &StateDir, kubeconfig: Option<&std::path::Path>) -> Res
     let client = match crate::client::client_from(&path).await {
         Ok(client) => Some(client),
         Err(e) => {
-            println!("{:<10} {e:#}", "super");
+            crate::outln!("{:<10} {e:#}", "super");
             None
         }
     };
     if let Some(client) = client {
         match crate::client::readyz(&client).await {
-            Ok(_) => println!("{:<10} ready     /readyz ok", "super"),
+            Ok(_) => crate::outln!("{:<10} ready     /readyz ok", "super"),
             Err(e) => {
                 up = false;
-                println!("{:<10} not ready ({e})", "super");
+                crate::outln!("{:<10} not ready ({e})", "super");
             }
         }
         if let Ok(list) = Api::<VirtualCluster>::all(client).list(&ListParams::default()).await {
@@ -46,7 +46,7 @@ pub async fn status(dir: &StateDir, kubeconfig: Option<&std::path::Path>) -> Res
                     .find(|c| c.type_ == "Ready")
                     .map(|c| format!("Ready={} {}", c.status, c.reason))
                     .unwrap_or_default();
-                println!(
+                crate::outln!(
                     "tenant     {}/{}   {phase}   {}   {ready}",
                     vc.namespace().unwrap_or_default(),
                     vc.name_any(),

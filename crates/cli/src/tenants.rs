@@ -36,7 +36,7 @@ pub async fn create(sup: &Super, args: &CreateArgs) -> Result<()> {
         Err(kube::Error::Api(e)) => bail!("the super cluster refused the VirtualCluster: {}", e.message),
         Err(e) => return Err(e).context("creating the VirtualCluster"),
     }
-    println!("virtualcluster {}/{} created", args.namespace, args.name);
+    crate::outln!("virtualcluster {}/{} created", args.namespace, args.name);
     if !args.wait {
         return Ok(());
     }
@@ -47,14 +47,14 @@ pub async fn create(sup: &Super, args: &CreateArgs) -> Result<()> {
         let status = vc.status.clone().unwrap_or_default();
         if status.phase.is_some() && status.phase != last {
             last = status.phase;
-            println!("  {:<13} {:>6.1}s", phase_name(status.phase), started.elapsed().as_secs_f64());
+            crate::outln!("  {:<13} {:>6.1}s", phase_name(status.phase), started.elapsed().as_secs_f64());
         }
         match status.phase {
             Some(Phase::Running) => {
                 let key = status.cluster_key.unwrap_or_default();
                 let ns = if args.namespace == "default" { String::new() } else { format!(" -n {}", args.namespace) };
-                println!("{} is Running (cluster key {key}). Its kubeconfig:", args.name);
-                println!("  kubectl vc kubeconfig {}{ns} > {}.kubeconfig", args.name, args.name);
+                crate::outln!("{} is Running (cluster key {key}). Its kubeconfig:", args.name);
+                crate::outln!("  kubectl vc kubeconfig {}{ns} > {}.kubeconfig", args.name, args.name);
                 return Ok(());
             }
             Some(Phase::Failed) => {
@@ -147,7 +147,7 @@ pub async fn list(sup: &Super, args: &ListArgs) -> Result<()> {
         }
         rows.push(row);
     }
-    print!("{}", table(&rows));
+    crate::out!("{}", table(&rows));
     Ok(())
 }
 
@@ -211,18 +211,18 @@ pub async fn kubeconfig(sup: &Super, args: &KubeconfigArgs) -> Result<()> {
     let text = String::from_utf8(bytes.0).context("the kubeconfig is not UTF-8")?;
     match (&args.merge, &args.context) {
         (None, None) => {
-            print!("{text}");
+            crate::out!("{text}");
             Ok(())
         }
         (None, Some(context)) => {
-            print!("{}", rename(&text, context)?);
+            crate::out!("{}", rename(&text, context)?);
             Ok(())
         }
         (Some(file), context) => {
             let context = context.clone().unwrap_or_else(|| format!("vc-{}", args.name));
             merge(file, &rename(&text, &context)?, &context)?;
-            println!("merged the kubeconfig of {} into {} as context {context}", args.name, file.display());
-            println!("  kubectl --kubeconfig {} --context {context} get namespaces", file.display());
+            crate::outln!("merged the kubeconfig of {} into {} as context {context}", args.name, file.display());
+            crate::outln!("  kubectl --kubeconfig {} --context {context} get namespaces", file.display());
             Ok(())
         }
     }
@@ -290,7 +290,7 @@ pub async fn delete(sup: &Super, args: &DeleteArgs) -> Result<()> {
         }
         Err(e) => return Err(e).context("deleting the VirtualCluster"),
     }
-    println!("virtualcluster {}/{} deleted", args.namespace, args.name);
+    crate::outln!("virtualcluster {}/{} deleted", args.namespace, args.name);
     if !args.wait {
         return Ok(());
     }
@@ -298,12 +298,12 @@ pub async fn delete(sup: &Super, args: &DeleteArgs) -> Result<()> {
     let mut shown = false;
     loop {
         let Some(vc) = vcs.get_opt(&args.name).await.context("reading the VirtualCluster")? else {
-            println!("  {:<13} {:>6.1}s", "Gone", started.elapsed().as_secs_f64());
+            crate::outln!("  {:<13} {:>6.1}s", "Gone", started.elapsed().as_secs_f64());
             return Ok(());
         };
         if !shown && vc.status.as_ref().and_then(|s| s.phase) == Some(Phase::Deleting) {
             shown = true;
-            println!("  {:<13} {:>6.1}s", "Deleting", started.elapsed().as_secs_f64());
+            crate::outln!("  {:<13} {:>6.1}s", "Deleting", started.elapsed().as_secs_f64());
         }
         if started.elapsed() >= args.timeout {
             bail!("VirtualCluster {}/{} is still there after {:?}", args.namespace, args.name, args.timeout);

@@ -112,20 +112,20 @@ pub async fn up(dir: &StateDir, args: &UpArgs) -> Result<()> {
     let adopted = [&etcd, &apiserver, &serve].iter().all(|o| matches!(o, Outcome::Adopted(_)));
     let kubeconfig = shown(&dir.kubeconfig());
     if adopted {
-        println!("The super cluster at {url} is already up (state in {}).", shown(dir.path()));
+        crate::outln!("The super cluster at {url} is already up (state in {}).", shown(dir.path()));
     } else {
-        println!(
+        crate::outln!(
             "The super cluster is up at {url} with {} simulated nodes (state in {}).",
             args.nodes,
             shown(dir.path())
         );
     }
-    println!();
-    println!("  kubectl --kubeconfig {kubeconfig} get nodes");
-    println!("  kubectl vc create blue --wait{}", state_flag(dir));
-    println!("  kubectl vc kubeconfig blue{} > blue.kubeconfig", state_flag(dir));
-    println!();
-    println!("Stop it with: kubectl vc down{}", state_flag(dir));
+    crate::outln!();
+    crate::outln!("  kubectl --kubeconfig {kubeconfig} get nodes");
+    crate::outln!("  kubectl vc create blue --wait{}", state_flag(dir));
+    crate::outln!("  kubectl vc kubeconfig blue{} > blue.kubeconfig", state_flag(dir));
+    crate::outln!();
+    crate::outln!("Stop it with: kubectl vc down{}", state_flag(dir));
     Ok(())
 }
 
@@ -391,9 +391,9 @@ pub async fn down(dir: &StateDir) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     if stopped == 0 {
-        println!("Nothing to stop: no super cluster runs from {}.", shown(dir.path()));
+        crate::outln!("Nothing to stop: no super cluster runs from {}.", shown(dir.path()));
     } else {
-        println!("Stopped the super cluster and its tenants; data kept in {}.", shown(dir.path()));
+        crate::outln!("Stopped the super cluster and its tenants; data kept in {}.", shown(dir.path()));
     }
     Ok(())
 }

@@ -151,6 +151,18 @@ async fn up_two_tenants_delete_one_down() {
     assert_eq!(list.lines().filter(|l| l.contains(" Running ")).count(), 2, "{list}");
     let (blue_key, green_key) = (key_of(&list, "blue"), key_of(&list, "green"));
     assert_ne!(blue_key, green_key);
+
+    // Output into a pipe nobody reads any more (`kubectl vc list | head -0`) ends quietly.
+    let mut closed = Command::new(env!("CARGO_BIN_EXE_kubectl-vc"))
+        .args(["list", "-A", &format!("--state-dir={}", env.path().display())])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(closed.stdout.take());
+    let closed = closed.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&closed.stderr);
+    assert!(closed.status.success() && stderr.is_empty(), "{:?}: {stderr}", closed.status);
     let super_namespaces = kubectl_ok(&env.kubeconfig(), &["get", "namespaces", "-o", "name"]);
     for key in [&blue_key, &green_key] {
         assert!(super_namespaces.contains(&format!("namespace/{key}-prod")), "{super_namespaces}");
