@@ -7,7 +7,10 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use nestor_api::duration;
 
+use nestor_api::types::{ClusterVersionSpec, Component};
+
 use crate::provision::local::{Binaries, LocalConfig};
+use crate::provision::native::NativeConfig;
 use crate::{Config, ProvisionerConfig};
 
 /// Why the flags do not make a configuration.
@@ -58,6 +61,23 @@ pub struct Args {
     #[arg(long, default_value = "2s", value_parser = duration::parse_flag)]
     pub supervise_interval: Duration,
 
+    /// The API server image of native tenants whose VirtualCluster names no ClusterVersion.
+    #[arg(long, default_value = "ghcr.io/nestor-dev/nestor-apiserver:0.1.0")]
+    pub apiserver_image: String,
+
+    /// The etcd image of native tenants whose VirtualCluster names no ClusterVersion.
+    #[arg(long, default_value = "registry.k8s.io/etcd:3.5.17-0")]
+    pub etcd_image: String,
+
+    /// The controllers image of native tenants whose VirtualCluster names no ClusterVersion
+    /// (empty: no controllers).
+    #[arg(long, default_value = "ghcr.io/nestor-dev/nestor-controllers:0.1.0")]
+    pub controllers_image: String,
+
+    /// Size of the volume claim of each native tenant's etcd.
+    #[arg(long, default_value = "1Gi")]
+    pub etcd_storage: String,
+
     /// How long a tenant process has after SIGTERM before it is killed.
     #[arg(long, default_value = "10s", value_parser = duration::parse_flag)]
     pub stop_grace: Duration,
@@ -79,6 +99,8 @@ pub struct Args {
 pub enum ProvisionerKind {
     /// etcd, nestor-apiserver and nestor-controllers as local processes.
     Local,
+    /// StatefulSets in the super cluster, in a namespace per tenant, images from ClusterVersions.
+    Native,
 }
 
 impl Args {
@@ -104,6 +126,17 @@ impl Args {
                     ready_timeout: self.ready_timeout,
                     supervise_interval: self.supervise_interval,
                     stop_grace: self.stop_grace,
+                })
+            }
+            ProvisionerKind::Native => {
+                let component = |image: &str| Component { image: image.to_string(), args: vec![] };
+                ProvisionerConfig::Native(NativeConfig {
+                    default_version: ClusterVersionSpec {
+                        api_server: component(&self.apiserver_image),
+                        etcd: component(&self.etcd_image),
+                        controllers: (!self.controllers_image.is_empty()).then(|| component(&self.controllers_image)),
+                    },
+                    etcd_storage: self.etcd_storage.clone(),
                 })
             }
         };
@@ -138,7 +171,7 @@ mod tests {
         assert_eq!(args.metrics_addr.to_string(), "127.0.0.1:8092");
         assert_eq!(args.provisioner, ProvisionerKind::Local);
         let config = args.config().unwrap();
-        let ProvisionerConfig::Local(local) = config.provisioner;
+        let ProvisionerConfig::Local(local) = config.provisioner else { panic!("local is the default") };
         assert!(local.state_dir.is_absolute() && local.state_dir.ends_with("state"));
         assert_eq!(local.binaries.etcd, PathBuf::from("etcd"));
         assert!(local.binaries.apiserver.ends_with("nestor-apiserver"));
@@ -149,6 +182,15 @@ mod tests {
     fn local_needs_a_state_dir() {
         let args = Args::try_parse_from(["nestor-manager"]).unwrap();
         assert!(matches!(args.config(), Err(Error::StateDirRequired)));
-        assert!(Args::try_parse_from(["nestor-manager", "--provisioner=native"]).is_err());
+        assert!(Args::try_parse_from(["nestor-manager", "--provisioner=cloud"]).is_err());
+    }
+
+    #[test]
+    fn native_defaults_to_the_flags_images() {
+        let args = Args::try_parse_from(["nestor-manager", "--provisioner=native", "--controllers-image="]).unwrap();
+        let ProvisionerConfig::Native(native) = args.config().unwrap().provisioner else { panic!("native") };
+        assert_eq!(native.default_version.etcd.image, "registry.k8s.io/etcd:3.5.17-0");
+        assert!(native.default_version.controllers.is_none(), "an empty image means no controllers");
+        assert_eq!(native.etcd_storage, "1Gi");
     }
 }

@@ -40,6 +40,7 @@ use tracing::info;
 pub use args::Args;
 use metrics::Metrics;
 use provision::local::{LocalConfig, LocalProvisioner};
+use provision::native::{NativeConfig, NativeProvisioner};
 use provision::Provisioner;
 
 /// Name of the leader Lease.
@@ -69,6 +70,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum ProvisionerConfig {
     /// Local processes under a state directory (the embedded mode).
     Local(LocalConfig),
+    /// StatefulSets in the super cluster.
+    Native(NativeConfig),
 }
 
 /// How the manager runs.
@@ -109,6 +112,7 @@ async fn lead_and_run(
         ProvisionerConfig::Local(local) => {
             Arc::new(LocalProvisioner::new(local.clone(), Arc::clone(&metrics)).map_err(Error::Provisioner)?)
         }
+        ProvisionerConfig::Native(native) => Arc::new(NativeProvisioner::new(client.clone(), native.clone())),
     };
     let elector = nestor_api::runtime::Elector::new(
         client.clone(),

@@ -31,9 +31,16 @@ pub const LEAF_VALIDITY: Duration = Duration::from_secs(365 * 86_400);
 pub const ADMIN_USER: &str = "nestor-admin";
 pub const ADMIN_GROUP: &str = "system:masters";
 
-/// The names the API server answers to: on this machine, and as the `kubernetes` Service
-/// pods use in a cluster.
-pub fn serving_names() -> Vec<String> {
+/// The names the API server of tenant `key` answers to: on this machine, as the `kubernetes`
+/// Service pods use in a cluster, and as the Service `apiserver` the native provisioner puts in
+/// the namespace named after the key.
+pub fn serving_names(key: &str) -> Vec<String> {
+    let native = [
+        "apiserver".to_string(),
+        format!("apiserver.{key}"),
+        format!("apiserver.{key}.svc"),
+        format!("apiserver.{key}.svc.cluster.local"),
+    ];
     [
         "127.0.0.1",
         "localhost",
@@ -44,6 +51,7 @@ pub fn serving_names() -> Vec<String> {
     ]
     .into_iter()
     .map(str::to_string)
+    .chain(native)
     .collect()
 }
 
@@ -73,7 +81,7 @@ impl TenantPki {
     /// A new PKI for the tenant with cluster key `key`.
     pub fn generate(key: &str) -> Result<TenantPki> {
         let ca = Authority::generate(&format!("{key}-ca"), CA_VALIDITY).map_err(Error::GenerateCa)?;
-        let serving = serving(&ca)?;
+        let serving = serving(&ca, key)?;
         let admin = admin(&ca)?;
         let service_account = certs::signing_key().map_err(Error::GenerateSigningKey)?;
         Ok(TenantPki { ca: ca.pair, serving, admin, service_account })
@@ -122,7 +130,7 @@ impl TenantPki {
         let ca = Authority::from_pair(self.ca.clone());
         let mut next = self.clone();
         if serving_due {
-            next.serving = serving(&ca)?;
+            next.serving = serving(&ca, key)?;
         }
         if admin_due {
             next.admin = admin(&ca)?;
@@ -137,8 +145,8 @@ impl TenantPki {
     }
 }
 
-fn serving(ca: &Authority) -> Result<Pair> {
-    ca.serving("nestor-apiserver", &serving_names(), LEAF_VALIDITY).map_err(Error::GenerateServing)
+fn serving(ca: &Authority, key: &str) -> Result<Pair> {
+    ca.serving("nestor-apiserver", &serving_names(key), LEAF_VALIDITY).map_err(Error::GenerateServing)
 }
 
 fn admin(ca: &Authority) -> Result<Pair> {

@@ -156,14 +156,13 @@ fn key_of(vc: &VirtualCluster) -> String {
 
 async fn apply(vc: &VirtualCluster, ctx: &Context, api: &Api<VirtualCluster>, key: &str) -> Result<Action, Error> {
     let uid = vc.uid().unwrap_or_default();
-    let cluster_version_found = match &vc.spec.cluster_version {
-        Some(name) => Api::<ClusterVersion>::all(ctx.client.clone())
-            .get_opt(name)
-            .await
-            .map_err(Error::ReadClusterVersion)?
-            .is_some(),
-        None => true,
+    let cluster_version = match &vc.spec.cluster_version {
+        Some(name) => {
+            Api::<ClusterVersion>::all(ctx.client.clone()).get_opt(name).await.map_err(Error::ReadClusterVersion)?
+        }
+        None => None,
     };
+    let cluster_version_found = vc.spec.cluster_version.is_none() || cluster_version.is_some();
     if let Err(invalid) = validate::virtual_cluster(&vc.name_any(), &vc.spec, cluster_version_found) {
         let failed = Observed::not_ready(Phase::Failed, reason::INVALID_SPEC, invalid.message()).with_key(key);
         write_status(ctx, api, vc, &failed).await?;
@@ -206,6 +205,7 @@ async fn apply(vc: &VirtualCluster, ctx: &Context, api: &Api<VirtualCluster>, ke
             name: vc.name_any(),
             uid: uid.clone(),
             pki,
+            version: cluster_version.map(|cv| cv.spec),
         };
         let provisioned = ctx.provisioner.ensure(&tenant).await?;
         let secret = if provisioned.ready {

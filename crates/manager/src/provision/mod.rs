@@ -1,8 +1,9 @@
 //! Provisioners make a tenant's control plane exist and say where it serves. The reconciler
 //! speaks to them through one trait; `local` runs processes on this machine (the embedded
-//! mode); `native` (StatefulSets in the super cluster) comes later.
+//! mode); `native` makes workloads of the super cluster (StatefulSets in a namespace per tenant).
 
 pub mod local;
+pub mod native;
 pub mod readyz;
 
 use std::path::PathBuf;
@@ -29,6 +30,10 @@ pub enum Error {
     Remove(PathBuf, #[source] std::io::Error),
     #[error("failed to build a client for the tenant API server: {0}")]
     Client(String),
+    #[error("writing the control plane's objects failed: {0}")]
+    Api(String),
+    #[error("{0}")]
+    Removing(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -43,6 +48,9 @@ pub struct Tenant {
     pub name: String,
     pub uid: String,
     pub pki: TenantPki,
+    /// The spec of the ClusterVersion the VirtualCluster names; the provisioner's default when
+    /// it names none. The local provisioner runs its own binaries whatever it says.
+    pub version: Option<nestor_api::types::ClusterVersionSpec>,
 }
 
 /// Where a tenant's control plane serves, and whether its API server is ready.

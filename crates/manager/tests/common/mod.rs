@@ -75,9 +75,13 @@ impl Env {
 
     /// Starts another `nestor-manager` process (the previous one should be stopped).
     pub fn start_manager(&mut self) {
+        self.start_manager_with(self.manager_flags());
+    }
+
+    /// Starts another `nestor-manager` process with `args` and an identity of its own.
+    pub fn start_manager_with(&mut self, mut args: Vec<String>) {
         self.managers_started += 1;
         let n = self.managers_started;
-        let mut args = self.manager_flags();
         args.push(format!("--identity=manager-{n}"));
         let binary = PathBuf::from(env!("CARGO_BIN_EXE_nestor-manager"));
         self.manager = Some(Process::spawn("nestor-manager", &binary, &args, &self.manager_log(n)).unwrap());
