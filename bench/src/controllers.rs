@@ -11,12 +11,8 @@ use nestor_testkit::tenancy::{self, http_get, metric_sum};
 use nestor_testkit::{binary, eventually, Cluster, Process};
 use serde_json::json;
 
-use crate::measure::{anonymous, memory};
+use crate::measure::{anonymous, memory, size};
 use crate::pods::{all_running, create, namespace, watch, Clock, Milestone};
-
-fn size(var: &str, default: usize) -> usize {
-    std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 /// The Deployment `bench` in namespace `deploy` with `replicas` pods shaped like the direct ones.
 fn deployment(replicas: usize) -> Result<Deployment> {

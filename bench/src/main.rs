@@ -3,6 +3,7 @@
 
 mod apiserver;
 mod controllers;
+mod manager;
 mod measure;
 mod pods;
 mod syncer;
@@ -35,6 +36,9 @@ async fn main() -> Result<()> {
     if only.is_empty() || only == "controllers" {
         controllers::run(&mut report).await?;
     }
+    if only.is_empty() || only == "manager" {
+        manager::run(&mut report).await?;
+    }
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .unwrap_or_default()
         .lines()
@@ -44,17 +48,11 @@ async fn main() -> Result<()> {
         .trim()
         .to_string();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let mem_kb: f64 = std::fs::read_to_string("/proc/meminfo")
-        .unwrap_or_default()
-        .lines()
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
+    let mem_gib = measure::meminfo_mib("MemTotal:") / 1024.0;
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
-    let machine = format!("{cores} cores ({cpu}), {:.0} GiB memory", mem_kb / 1024.0 / 1024.0);
+    let machine = format!("{cores} cores ({cpu}), {mem_gib:.0} GiB memory");
     let head = format!(
-        "# Benchmarks\n\nWritten by `make bench` (release builds of every binary, then `nestor-bench --out docs/benchmarks.md`), release builds, real etcd 3.4 and nestor-apiserver processes started by nestor-testkit over HTTPS on loopback. `NESTOR_BENCH_ONLY=apiserver|syncer|controllers` runs one part and replaces only its sections; each section says when it was measured.\n\n- machine: {machine}\n\n"
+        "# Benchmarks\n\nWritten by `make bench` (release builds of every binary, then `nestor-bench --out docs/benchmarks.md`), release builds, real etcd 3.4 and nestor-apiserver processes started by nestor-testkit over HTTPS on loopback. `NESTOR_BENCH_ONLY=apiserver|syncer|controllers|manager` runs one part and replaces only its sections; each section says when it was measured.\n\n- machine: {machine}\n\n"
     );
     let stamped = stamp(&report, &format!("_Measured {date} on {machine}._"));
     let kept = if only.is_empty() { String::new() } else { std::fs::read_to_string(&out_path).unwrap_or_default() };

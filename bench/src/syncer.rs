@@ -12,7 +12,7 @@ use kube::api::Api;
 use nestor_testkit::tenancy::{self, http_get, metric_sum};
 use nestor_testkit::{eventually, Cluster, Etcd, Options, Process};
 
-use crate::measure::{memory, ms, percentile};
+use crate::measure::{memory, ms, percentile, size, CpuGroups};
 use crate::pods::{all_running, create, namespace, watch, watch_running, Clock, Milestone};
 
 /// Sizes, from the environment so a quick run can be smaller.
@@ -22,10 +22,6 @@ struct Sizes {
     flooders: usize,
     flood: usize,
     quiet: usize,
-}
-
-fn size(var: &str, default: usize) -> usize {
-    std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 async fn syncer_metrics(log: &std::path::Path) -> Result<String> {
@@ -67,6 +63,14 @@ pub async fn run(report: &mut String) -> Result<()> {
         clients.push(t.client().await?);
     }
     let clock = Clock::default();
+    let pid_of = |p: &Process| p.pid().unwrap_or_default();
+    let mut cpu = CpuGroups::default();
+    cpu.add("super nestor-apiserver", vec![pid_of(&super_cluster.apiserver)]);
+    cpu.add("super etcd", vec![pid_of(&super_cluster.etcd.process)]);
+    cpu.add("nestor-nodesim", vec![pid_of(&_nodesim)]);
+    cpu.add("tenant nestor-apiservers", tenants.iter().map(|t| pid_of(&t.apiserver)).collect());
+    cpu.add("tenant etcd (shared)", vec![pid_of(&tenant_etcd.process)]);
+    cpu.add("the bench's clients", vec![std::process::id()]);
 
     // 1. Directly in the super cluster.
     for i in 0..sizes.tenants {
@@ -77,13 +81,22 @@ pub async fn run(report: &mut String) -> Result<()> {
         .flat_map(|i| (0..sizes.pods).map(move |p| (i, p)))
         .map(|(i, p)| (super_client.clone(), "direct".to_string(), format!("direct-{i}"), format!("p{p}")))
         .collect();
+    let direct_cpu = cpu.sample();
     create(jobs, concurrency, &clock).await?;
     all_running(&clock, "direct/", total, "direct pods Running").await?;
+    let direct_cpu = (direct_cpu, cpu.sample());
     let (direct_lat, direct_total) = clock.latencies("direct/");
     println!("direct: {total} pods Running in {:.1}s", direct_total.as_secs_f64());
     for i in 0..sizes.tenants {
         Api::<Namespace>::all(super_client.clone()).delete(&format!("direct-{i}"), &Default::default()).await?;
     }
+    // The next phase starts on a quiet super cluster, not one still deleting these pods.
+    let namespaces: Api<Namespace> = Api::all(super_client.clone());
+    eventually(Duration::from_secs(600), "the direct namespaces to be deleted", || async {
+        let left = namespaces.list(&Default::default()).await.ok()?.items;
+        (!left.iter().any(|n| n.metadata.name.as_deref().is_some_and(|n| n.starts_with("direct-")))).then_some(())
+    })
+    .await?;
 
     // 2. Through Nestor: the same pods, created in the tenants.
     let log = super_cluster.dir().join("syncer-1.log");
@@ -92,6 +105,7 @@ pub async fn run(report: &mut String) -> Result<()> {
     let extra: Vec<&str> = extra.split_whitespace().collect();
     let mut syncer = tenancy::spawn_syncer(&super_cluster, "1", &extra)?;
     let pid = syncer.pid().context("syncer pid")?;
+    cpu.add("nestor-syncer", vec![pid]);
     let metrics = syncer_metrics(&log).await?;
     eventually(Duration::from_secs(120), "every tenant compared", || async {
         let text = syncer_metrics(&log).await.ok()?;
@@ -108,15 +122,19 @@ pub async fn run(report: &mut String) -> Result<()> {
         .flat_map(|i| (0..sizes.pods).map(move |p| (i, p)))
         .map(|(i, p)| (clients[i].clone(), format!("nestor-t{i}"), "bench".to_string(), format!("p{p}")))
         .collect();
+    let nestor_cpu = cpu.sample();
     create(jobs, concurrency, &clock).await?;
     all_running(&clock, "nestor-", total, "pods through Nestor Running").await?;
+    let nestor_cpu = (nestor_cpu, cpu.sample());
     let (nestor_lat, nestor_total) = clock.latencies("nestor-");
     println!("through Nestor: {total} pods Running in {:.1}s", nestor_total.as_secs_f64());
     tokio::time::sleep(Duration::from_secs(2)).await;
     if let Ok(path) = std::env::var("NESTOR_BENCH_DUMP") {
         // For looking into a run: the syncer's and the super cluster's metrics.
         let super_metrics = nestor_testkit::raw(&super_client, "GET", "/metrics", &[], Default::default()).await?;
+        let tenant_metrics = nestor_testkit::raw(&clients[0], "GET", "/metrics", &[], Default::default()).await?;
         std::fs::write(&path, syncer_metrics(&log).await? + &super_metrics.text())?;
+        std::fs::write(format!("{path}.tenant-0"), tenant_metrics.text())?;
     }
     let (synced_rss, _) = memory(pid);
     let per_pod = (synced_rss - idle_rss).max(0.0) * 1024.0 / total as f64;
@@ -189,6 +207,8 @@ pub async fn run(report: &mut String) -> Result<()> {
     drop(syncer);
 
     let ratio = nestor_total.as_secs_f64() / direct_total.as_secs_f64().max(f64::EPSILON);
+    let cpu_table =
+        cpu.table(&[("direct", &direct_cpu.0, &direct_cpu.1), ("through Nestor", &nestor_cpu.0, &nestor_cpu.1)]);
     writeln!(
         report,
         "## The syncer\n\n{} tenants (one nestor-apiserver each, over one shared etcd with a prefix per tenant) on one super cluster (nestor-apiserver, etcd, nestor-nodesim with {nodes} nodes), all release builds on this machine. Pods are created by {concurrency} concurrent clients; Running is when a watch (super cluster for direct pods, the tenant for pods through Nestor) first shows `phase: Running`.\n\n\
@@ -202,7 +222,7 @@ pub async fn run(report: &mut String) -> Result<()> {
 | RSS per synced pod | **{per_pod:.2} KiB** | ≤ 4 KiB |\n\
 | restart with {total} pods: every tenant compared, queue empty | **{converge_text}** ({repairs} repairs) | ≤ 3 s |\n\
 | quiet tenant's p99 create-to-Running while {} tenants flood {} pods each | **{}** (p50 {}) | ≤ 250 ms |\n\n\
-Where the quiet tenant's pods spend that time (p50 / p99 of each step):\n\n{stages}",
+Where the quiet tenant's pods spend that time (p50 / p99 of each step):\n\n{stages}\nWhere the CPU went while the {total} pods were created and became Running (every process shares the machine's cores):\n\n{cpu_table}",
         sizes.tenants + 1,
         direct_total.as_secs_f64(),
         ms(percentile(&direct_lat, 0.5)),
