@@ -10,28 +10,38 @@ PORT="${NESTOR_PORT:-6443}"
 
 SLEEP=""
 stop() {
+  local code=$1
   trap - INT TERM EXIT
   if [ -n "$SLEEP" ]; then kill "$SLEEP" 2>/dev/null || true; fi
   echo
   "$VC" down --state-dir "$DIR" || true
+  # A trap handler returns to where the signal came: leave instead of waiting again.
+  exit "$code"
 }
-trap stop INT TERM EXIT
+# Ctrl-C is how it ends (0); an error on the way keeps its status.
+trap 'stop 0' INT TERM
+trap 'stop $?' EXIT
 
 "$VC" up --state-dir "$DIR" --port "$PORT"
 echo
 
 for tenant in blue green; do
+  kept=""
   if "$VC" list --state-dir "$DIR" 2>/dev/null | grep -q "^$tenant "; then
-    # Kept from an earlier run: the manager starts its control plane again.
-    for _ in $(seq 60); do
-      "$VC" list --state-dir "$DIR" | grep -q "^$tenant .*Running" && break
-      sleep 1
-    done
-    echo "$tenant: kept from an earlier run"
+    kept=yes
   else
     "$VC" create "$tenant" --wait --state-dir "$DIR"
   fi
   "$VC" kubeconfig "$tenant" --state-dir "$DIR" > "$DIR/$tenant.kubeconfig"
+  if [ -n "$kept" ]; then
+    # Kept from an earlier run: its status still says Running while the manager starts its
+    # processes again, so ask its API server itself.
+    for _ in $(seq 60); do
+      kubectl --kubeconfig "$DIR/$tenant.kubeconfig" get --raw /readyz >/dev/null 2>&1 && break
+      sleep 1
+    done
+    echo "$tenant: kept from an earlier run"
+  fi
   k() { kubectl --kubeconfig "$DIR/$tenant.kubeconfig" "$@"; }
   k create namespace demo --dry-run=client -o yaml | k apply -f - >/dev/null
   k -n demo create deployment web --image=nginx --replicas=2 --dry-run=client -o yaml | k apply -f - >/dev/null
