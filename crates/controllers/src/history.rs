@@ -106,7 +106,8 @@ pub fn next_number(revisions: &[Arc<ControllerRevision>]) -> i64 {
 
 /// Creates `revision` (made by [`new_revision`] with `*collision_count`). A different
 /// revision already under that name is a hash collision: the count goes up and the name
-/// changes, as kube's `CreateControllerRevision` does. An equal one is answered as created.
+/// changes, as kube's `CreateControllerRevision` does. One holding the same data is answered
+/// as created, owned or not.
 pub async fn create(
     api: &Api<ControllerRevision>,
     revision: ControllerRevision,
@@ -130,7 +131,11 @@ pub async fn create(
             Err(kube::Error::Api(status)) if status.code == 409 && attempts < 100 => {
                 let name = attempt.metadata.name.clone().unwrap_or_default();
                 let existing = api.get(&name).await?;
-                if holds(&existing, &data) && controller_of(&existing.metadata).map(|c| &c.uid) == Some(&owner.uid) {
+                // Equal data is the same revision whoever controls it, as in kube. After
+                // `delete --cascade=orphan` a new set whose cache still shows the old owner on
+                // a revision meets it here: it takes that revision (adopted on the next sync)
+                // and the orphaned pods keep it instead of being replaced.
+                if holds(&existing, &data) {
                     return Ok(existing);
                 }
                 *collision_count = collision_count.saturating_add(1);

@@ -251,9 +251,40 @@ async fn ordered_creation_claims_and_scale_down() {
     let web1 = deletions.lines().filter(|l| *l == "delete Pod web-1 in StatefulSet web successful").count();
     assert_eq!(web1, 2, "one for the scale-down, one for the failed pod:\n{deletions}");
 
-    // Adoption of orphaned pods by a new set over the same labels (`delete --cascade=orphan`,
-    // then apply again) is left out: the pods are sometimes replaced instead of adopted, a bug
-    // to find (see docs/controllers.md, "Not yet here").
+    // `delete --cascade=orphan`, then the same set again: it adopts the orphaned pods and
+    // revision instead of replacing the pods.
+    let before: BTreeMap<String, String> =
+        pods_by_name(&env, "web").await.into_iter().map(|(n, p)| (n, p.metadata.uid.unwrap())).collect();
+    let old_uid = set(&env, "web").await.metadata.uid.unwrap();
+    env.k(&["delete", "statefulset", "web", "--cascade=orphan", "--wait=true"]);
+    env.apply(&manifest("web", 2, "nginx:1.0", "1s", ""));
+    let new_uid = set(&env, "web").await.metadata.uid.unwrap();
+    assert_ne!(old_uid, new_uid);
+    eventually(WAIT, "the new set to adopt the orphaned pods", || async {
+        let pods = pods_by_name(&env, "web").await;
+        pods.values()
+            .all(|p| {
+                p.metadata.owner_references.iter().flatten().any(|r| r.uid == new_uid && r.controller == Some(true))
+            })
+            .then_some(())
+    })
+    .await
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}; log:
+{}",
+            env.controllers.log_tail()
+        )
+    });
+    env.k(&["rollout", "status", "statefulset/web", "--timeout=90s"]);
+    let after: BTreeMap<String, String> =
+        pods_by_name(&env, "web").await.into_iter().map(|(n, p)| (n, p.metadata.uid.unwrap())).collect();
+    assert_eq!(after, before, "the same pods, none replaced");
+    let status = set(&env, "web").await.status.unwrap();
+    assert_eq!(status.update_revision.as_deref(), Some(update_revision.as_str()), "the old revision, adopted");
+    assert_eq!(status.collision_count.unwrap_or(0), 0);
+    let owned = revisions(&env, "web").await;
+    assert!(owned.iter().all(|r| r.metadata.owner_references.iter().flatten().any(|o| o.uid == new_uid)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
