@@ -374,3 +374,90 @@ spec:
         r#"customresourcedefinition.apiextensions.k8s.io "crontabs.stable.example.com" deleted"#
     );
 }
+
+/// Unknown fields follow `--validate` as on kube-apiserver: `strict` (kubectl's default) is a
+/// 400 with the decoder's message, `warn` prints a warning per field and stores the object
+/// without them, `false` drops them silently. The server does the checking: kubectl sends
+/// `fieldValidation` because the OpenAPI v3 operations say the server takes it.
+#[tokio::test]
+async fn unknown_fields_are_rejected_warned_or_dropped() {
+    let c = Cluster::start().await.unwrap();
+    let pod = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, colour: red}}\nspec:\n  containers:\n  - {{name: c, image: nginx, imagex: typo}}\n"
+        )
+    };
+    for (n, version) in ["1.29", "1.32", "1.33"].into_iter().enumerate() {
+        let k = Kubectl::version(&c.kubeconfig(), version);
+        let strict = k.run(&["create", "-f", "-"], Some(&pod(&format!("strict-{n}"))));
+        assert!(!strict.success, "kubectl {version}: {}", strict.stdout);
+        assert!(
+            strict.stderr.contains(r#"Error from server (BadRequest): error when creating "STDIN": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "metadata.colour", unknown field "spec.containers[0].imagex""#),
+            "kubectl {version}: {}",
+            strict.stderr
+        );
+        assert!(!k.run(&["get", "pod", &format!("strict-{n}")], None).success, "nothing stored");
+
+        let warned = k.run(&["create", "--validate=warn", "-f", "-"], Some(&pod(&format!("warn-{n}"))));
+        assert!(warned.success, "kubectl {version}: {}", warned.stderr);
+        assert_eq!(warned.stdout.trim(), format!("pod/warn-{n} created"));
+        assert!(warned.stderr.contains(r#"Warning: unknown field "metadata.colour""#), "{}", warned.stderr);
+        assert!(warned.stderr.contains(r#"Warning: unknown field "spec.containers[0].imagex""#), "{}", warned.stderr);
+        let stored = k.ok(&["get", "pod", &format!("warn-{n}"), "-o", "json"]);
+        assert!(!stored.contains("imagex") && !stored.contains("colour"), "{stored}");
+
+        let ignored = k.run(&["create", "--validate=false", "-f", "-"], Some(&pod(&format!("ignore-{n}"))));
+        assert!(ignored.success, "kubectl {version}: {}", ignored.stderr);
+        assert!(!ignored.stderr.contains("unknown field"), "{}", ignored.stderr);
+    }
+
+    // kubectl patch sends no fieldValidation: the server's default, Warn, drops the field.
+    let k = Kubectl::new(&c.kubeconfig());
+    let out = k.run(&["patch", "pod", "warn-0", "--type=merge", "-p", r#"{"spec":{"bogus":1}}"#], None);
+    assert!(out.success && out.stderr.contains(r#"Warning: unknown field "spec.bogus""#), "{}", out.stderr);
+    assert!(!k.ok(&["get", "pod", "warn-0", "-o", "json"]).contains("bogus"));
+    // Strict on a patch: the decoder's bare message (kube's patcher decodes the patched object).
+    let path = "/api/v1/namespaces/default/pods/warn-0";
+    let merge = Some("application/merge-patch+json");
+    let strict =
+        c.raw("PATCH", &format!("{path}?fieldValidation=Strict"), merge, r#"{"spec":{"bogus":1}}"#).await.unwrap();
+    assert_eq!(strict.status, 400, "{}", strict.text());
+    assert_eq!(strict.json()["message"], r#"strict decoding error: unknown field "spec.bogus""#);
+    let warned = c.raw("PATCH", path, merge, r#"{"spec":{"bogus":1}}"#).await.unwrap();
+    assert_eq!(warned.headers["warning"], r#"299 - "unknown field \"spec.bogus\"""#);
+    let bad = c.raw("PATCH", &format!("{path}?fieldValidation=Loud"), merge, "{}").await.unwrap();
+    assert_eq!(bad.status, 422, "{}", bad.text());
+
+    // Custom resources: the fields their schema prunes.
+    let crd = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {size: {type: integer}}}
+"#;
+    k.ok_stdin(&["apply", "-f", "-"], crd);
+    k.ok(&["wait", "--for=condition=established", "crd/widgets.example.com", "--timeout=20s"]);
+    let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 1, colour: red}\n";
+    let out = k.run(&["create", "-f", "-"], Some(widget));
+    assert!(!out.success);
+    assert!(
+        out.stderr.contains(r#"Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.colour""#),
+        "{}",
+        out.stderr
+    );
+    let out = k.run(&["create", "--validate=warn", "-f", "-"], Some(widget));
+    assert!(out.success && out.stderr.contains(r#"Warning: unknown field "spec.colour""#), "{}", out.stderr);
+    assert_eq!(k.ok(&["get", "widget", "w", "-o", "jsonpath={.spec}"]), r#"{"size":1}"#);
+}

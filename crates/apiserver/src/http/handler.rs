@@ -24,6 +24,7 @@ use crate::http::request_info::RequestInfo;
 use crate::http::table::{self, IncludeObject};
 use crate::http::{authz, discovery, openapi};
 use crate::kinds::strategy::Propagation;
+use crate::kinds::unknown_fields::FieldValidation;
 use crate::registry::resources::ResourceDef;
 use crate::registry::selector::{FieldSelector, LabelSelector};
 use crate::registry::store::{DeleteOptions, ListOptions, PatchType, Store, WriteOptions};
@@ -448,10 +449,18 @@ async fn resource(
     let version = info.version.as_str();
     let ns = if def.namespaced { info.namespace.as_str() } else { "" };
     let ns_filter = (!ns.is_empty()).then_some(ns);
-    let write = WriteOptions { dry_run: dry_run(query)? };
+    let options_kind = match verb {
+        "create" => "CreateOptions",
+        "update" => "UpdateOptions",
+        _ => "PatchOptions",
+    };
+    let write = WriteOptions {
+        dry_run: dry_run(query)?,
+        field_validation: FieldValidation::parse(query.get("fieldValidation").map(String::as_str), options_kind)?,
+        warnings: Arc::default(),
+    };
     let sub = (!info.subresource.is_empty()).then_some(info.subresource.as_str());
-    let _ = user;
-    match (verb, sub) {
+    let mut response = match (verb, sub) {
         ("get", None | Some("status")) => {
             let obj = store.get(&def, version, ns, &info.name).await?;
             Ok(render(&def, version, output, StatusCode::OK, obj, query))
@@ -544,7 +553,15 @@ async fn resource(
             Err(ApiError::method_not_supported(&def.group, &format!("{}/{}", def.resource, info.subresource), verb))
         }
         _ => Err(ApiError::method_not_supported(&def.group, &def.resource, verb)),
+    }?;
+    for warning in write.warnings.take() {
+        // RFC 7234 warn-text, as kube writes it: `299 - "unknown field \"spec.x\""`.
+        let text = format!("299 - \"{}\"", warning.replace('\\', "\\\\").replace('"', "\\\""));
+        if let Ok(value) = HeaderValue::from_str(&text) {
+            response.headers_mut().append(header::WARNING, value);
+        }
     }
+    Ok(response)
 }
 
 /// Streams watch events as JSON lines (chunked on HTTP/1.1, DATA frames on HTTP/2).

@@ -10,6 +10,7 @@ pub mod fields;
 pub mod hpa;
 pub mod shape;
 pub mod strategy;
+pub mod unknown_fields;
 pub mod validation;
 
 use serde_json::Value;
@@ -20,13 +21,22 @@ use crate::registry::resources::ResourceDef;
 use crate::registry::store::Store;
 
 /// Defaulting, schema handling and validation before a write, as kube's create and update
-/// strategies and admission run them. `old` is the stored object on update.
-pub fn admit(def: &ResourceDef, version: &str, obj: &mut Value, old: Option<&Value>) -> Result<()> {
+/// strategies and admission run them. `old` is the stored object on update. Unknown fields
+/// are removed first and handed to `unknown` (which may fail the write), as kube's decoding
+/// drops them before anything else looks at the object.
+pub fn admit(
+    def: &ResourceDef,
+    version: &str,
+    obj: &mut Value,
+    old: Option<&Value>,
+    unknown: impl FnOnce(Vec<String>) -> Result<()>,
+) -> Result<()> {
     if def.crd.is_some() {
         shape::check(&def.kind, obj)?;
-        return crd::admit_custom(def, version, obj, old);
+        return crd::admit_custom(def, version, obj, old, unknown);
     }
     shape::check_builtin(&def.kind, obj)?;
+    unknown(unknown_fields::remove(&def.api_version(version), &def.kind, obj))?;
     match old {
         None => defaults::prepare_for_create(&def.group, &def.resource, obj),
         Some(old) => defaults::prepare_for_update(&def.group, &def.resource, obj, old),

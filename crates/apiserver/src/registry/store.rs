@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 
 use crate::error::{ApiError, Result};
+use crate::kinds::unknown_fields::{self, FieldValidation, Warnings};
 use crate::kinds::{self, strategy, strategy::Propagation};
 use crate::registry::meta::{self, meta_str};
 use crate::registry::resources::{ResourceDef, Resources};
@@ -35,6 +36,9 @@ pub struct ListOptions {
 #[derive(Debug, Clone, Default)]
 pub struct WriteOptions {
     pub dry_run: bool,
+    pub field_validation: FieldValidation,
+    /// Where the write leaves its warnings (unknown fields) for the response's headers.
+    pub warnings: Arc<Warnings>,
 }
 
 /// Options of a delete (query parameters and the DeleteOptions body together).
@@ -458,9 +462,27 @@ impl Store {
         Ok(obj)
     }
 
-    /// Runs defaulting, schema handling and validation of a built-in or custom object.
-    fn admit(&self, def: &ResourceDef, version: &str, obj: &mut Value, old: Option<&Value>) -> Result<()> {
-        kinds::admit(def, version, obj, old)
+    /// Runs defaulting, schema handling and validation of a built-in or custom object, and
+    /// `opts.field_validation` on its unknown fields. `decoded` is true for a whole object the
+    /// client sent (create, update), whose strict error names the kind as kube's decoding does;
+    /// a patched object's error is the bare "strict decoding error".
+    fn admit(
+        &self,
+        def: &ResourceDef,
+        version: &str,
+        obj: &mut Value,
+        old: Option<&Value>,
+        opts: &WriteOptions,
+        decoded: bool,
+    ) -> Result<()> {
+        let context = if decoded {
+            format!("{kind} in version {version:?} cannot be handled as a {kind}: ", kind = def.kind)
+        } else {
+            String::new()
+        };
+        kinds::admit(def, version, obj, old, |unknown| {
+            unknown_fields::enforce(opts.field_validation, &unknown, &context, &opts.warnings)
+        })
     }
 
     /// CREATE. `namespace` is the URL's (empty for cluster-scoped resources).
@@ -507,7 +529,7 @@ impl Store {
         meta::drop_empty_metadata(&mut obj);
         let name = meta_str(&obj, "name").to_string();
         self.check_namespace(def, namespace, &name).await?;
-        self.admit(def, version, &mut obj, None)?;
+        self.admit(def, version, &mut obj, None, opts, true)?;
         let name = meta_str(&obj, "name").to_string();
         if opts.dry_run {
             return Ok(obj);
@@ -620,7 +642,7 @@ impl Store {
             if !wanted_rv.is_empty() && wanted_rv != current.mod_revision.to_string() {
                 return Err(ApiError::modified(&def.group, &def.resource, name));
             }
-            let new = self.prepare_update(def, version, &old, obj.clone(), subresource)?;
+            let new = self.prepare_update(def, version, &old, obj.clone(), subresource, opts, true)?;
             match self.write_update(def, &key, &old, new, current.mod_revision, opts).await? {
                 Some(done) => return Ok(done),
                 None if !wanted_rv.is_empty() => return Err(ApiError::modified(&def.group, &def.resource, name)),
@@ -638,6 +660,8 @@ impl Store {
         old: &Value,
         mut new: Value,
         subresource: Option<&str>,
+        opts: &WriteOptions,
+        decoded: bool,
     ) -> Result<Value> {
         let old_uid = meta_str(old, "uid");
         let new_uid = meta_str(&new, "uid");
@@ -677,7 +701,7 @@ impl Store {
                 meta::metadata_mut(&mut new).insert("namespace".into(), json!(meta_str(old, "namespace")));
             }
             meta::drop_empty_metadata(&mut new);
-            self.admit(def, version, &mut new, Some(old))?;
+            self.admit(def, version, &mut new, Some(old), opts, decoded)?;
         }
         // Built-ins bump generation in their update strategy (kinds::defaults); custom
         // objects bump it on any change outside metadata and status.
@@ -768,7 +792,7 @@ impl Store {
                     meta_str(&patched, "name")
                 )));
             }
-            let new = self.prepare_update(def, version, &old, patched, subresource)?;
+            let new = self.prepare_update(def, version, &old, patched, subresource, opts, false)?;
             if let Some(done) = self.write_update(def, &key, &old, new, current.mod_revision, opts).await? {
                 return Ok(done);
             }

@@ -222,9 +222,15 @@ pub fn register(resources: &Resources, crd: &Value) {
     resources.set_crd(name, resource_def(crd));
 }
 
-/// Defaulting, pruning and validation of a custom object through its version's schema
-/// (kube's order: default, prune, validate).
-pub fn admit_custom(def: &ResourceDef, version: &str, obj: &mut Value, old: Option<&Value>) -> Result<()> {
+/// Pruning, defaulting and validation of a custom object through its version's schema; the
+/// pruned fields (and unknown ones of its metadata) go to `unknown` before defaulting.
+pub fn admit_custom(
+    def: &ResourceDef,
+    version: &str,
+    obj: &mut Value,
+    old: Option<&Value>,
+    unknown: impl FnOnce(Vec<String>) -> Result<()>,
+) -> Result<()> {
     let name = meta_str(obj, "name").to_string();
     let has_status = def.crd_version(version).is_some_and(|v| v.status);
     if old.is_none() && has_status {
@@ -233,10 +239,15 @@ pub fn admit_custom(def: &ResourceDef, version: &str, obj: &mut Value, old: Opti
             m.remove("status");
         }
     }
+    let mut pruned = crate::kinds::unknown_fields::remove_from_metadata(obj);
+    let schema = def.crd_version(version).and_then(|v| v.schema.as_ref());
+    if let Some(sch) = schema {
+        pruned.extend(pruning::prune(sch, obj));
+    }
+    unknown(pruned)?;
     let mut causes = validate_name(&name, meta_str(obj, "generateName"));
-    if let Some(sch) = def.crd_version(version).and_then(|v| v.schema.as_ref()) {
+    if let Some(sch) = schema {
         // kube's order: prune unknown fields, then default, then validate.
-        pruning::prune(sch, obj);
         defaulting::default(sch, obj);
         causes.extend(schema::validate(sch, obj));
     }
