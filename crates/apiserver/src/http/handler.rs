@@ -458,6 +458,7 @@ async fn resource(
         dry_run: dry_run(query)?,
         field_validation: FieldValidation::parse(query.get("fieldValidation").map(String::as_str), options_kind)?,
         warnings: Arc::default(),
+        patched: false,
     };
     let sub = (!info.subresource.is_empty()).then_some(info.subresource.as_str());
     let mut response = match (verb, sub) {

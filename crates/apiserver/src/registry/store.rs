@@ -39,6 +39,9 @@ pub struct WriteOptions {
     pub field_validation: FieldValidation,
     /// Where the write leaves its warnings (unknown fields) for the response's headers.
     pub warnings: Arc<Warnings>,
+    /// Set by `patch`: a patched object's strict error is the bare decoder message, a whole
+    /// object's names its kind, as kube's handlers word them.
+    pub patched: bool,
 }
 
 /// Options of a delete (query parameters and the DeleteOptions body together).
@@ -463,9 +466,7 @@ impl Store {
     }
 
     /// Runs defaulting, schema handling and validation of a built-in or custom object, and
-    /// `opts.field_validation` on its unknown fields. `decoded` is true for a whole object the
-    /// client sent (create, update), whose strict error names the kind as kube's decoding does;
-    /// a patched object's error is the bare "strict decoding error".
+    /// `opts.field_validation` on its unknown fields.
     fn admit(
         &self,
         def: &ResourceDef,
@@ -473,12 +474,11 @@ impl Store {
         obj: &mut Value,
         old: Option<&Value>,
         opts: &WriteOptions,
-        decoded: bool,
     ) -> Result<()> {
-        let context = if decoded {
-            format!("{kind} in version {version:?} cannot be handled as a {kind}: ", kind = def.kind)
-        } else {
+        let context = if opts.patched {
             String::new()
+        } else {
+            format!("{kind} in version {version:?} cannot be handled as a {kind}: ", kind = def.kind)
         };
         kinds::admit(def, version, obj, old, |unknown| {
             unknown_fields::enforce(opts.field_validation, &unknown, &context, &opts.warnings)
@@ -529,7 +529,7 @@ impl Store {
         meta::drop_empty_metadata(&mut obj);
         let name = meta_str(&obj, "name").to_string();
         self.check_namespace(def, namespace, &name).await?;
-        self.admit(def, version, &mut obj, None, opts, true)?;
+        self.admit(def, version, &mut obj, None, opts)?;
         let name = meta_str(&obj, "name").to_string();
         if opts.dry_run {
             return Ok(obj);
@@ -642,7 +642,7 @@ impl Store {
             if !wanted_rv.is_empty() && wanted_rv != current.mod_revision.to_string() {
                 return Err(ApiError::modified(&def.group, &def.resource, name));
             }
-            let new = self.prepare_update(def, version, &old, obj.clone(), subresource, opts, true)?;
+            let new = self.prepare_update(def, version, &old, obj.clone(), subresource, opts)?;
             match self.write_update(def, &key, &old, new, current.mod_revision, opts).await? {
                 Some(done) => return Ok(done),
                 None if !wanted_rv.is_empty() => return Err(ApiError::modified(&def.group, &def.resource, name)),
@@ -661,7 +661,6 @@ impl Store {
         mut new: Value,
         subresource: Option<&str>,
         opts: &WriteOptions,
-        decoded: bool,
     ) -> Result<Value> {
         let old_uid = meta_str(old, "uid");
         let new_uid = meta_str(&new, "uid");
@@ -701,7 +700,7 @@ impl Store {
                 meta::metadata_mut(&mut new).insert("namespace".into(), json!(meta_str(old, "namespace")));
             }
             meta::drop_empty_metadata(&mut new);
-            self.admit(def, version, &mut new, Some(old), opts, decoded)?;
+            self.admit(def, version, &mut new, Some(old), opts)?;
         }
         // Built-ins bump generation in their update strategy (kinds::defaults); custom
         // objects bump it on any change outside metadata and status.
@@ -767,6 +766,7 @@ impl Store {
         opts: &WriteOptions,
     ) -> Result<Value> {
         let key = self.object_key(def, namespace, name);
+        let patch_opts = WriteOptions { patched: true, ..opts.clone() };
         for _ in 0..UPDATE_RETRIES {
             let current = match self.storage.get(&key).await? {
                 Some(kv) => kv,
@@ -792,7 +792,7 @@ impl Store {
                     meta_str(&patched, "name")
                 )));
             }
-            let new = self.prepare_update(def, version, &old, patched, subresource, opts, false)?;
+            let new = self.prepare_update(def, version, &old, patched, subresource, &patch_opts)?;
             if let Some(done) = self.write_update(def, &key, &old, new, current.mod_revision, opts).await? {
                 return Ok(done);
             }
