@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use futures::StreamExt;
 use kube::api::{Api, ListParams, PostParams};
 use nestor_api::{Phase, VirtualCluster, VirtualClusterSpec};
+use nestor_manager::provision::local::process;
 use nestor_testkit::tenancy::{self, TENANTS_NAMESPACE};
 use nestor_testkit::{binary, eventually, Cluster, Process};
 
@@ -19,19 +20,11 @@ use crate::measure::{anonymous, meminfo_mib, memory, size};
 /// Tenants created one after the other, for the creation time.
 const ONE_BY_ONE: usize = 5;
 
-/// The live processes whose command line names a path inside `dir`, with their program name.
+/// The live processes working on `dir`, with their program name and a pid for `measure`.
 fn processes_in(dir: &Path) -> Vec<(String, u32)> {
-    let inside = format!("{}/", dir.display());
-    let Ok(entries) = std::fs::read_dir("/proc") else { return vec![] };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            let args: Vec<String> =
-                cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-            let program = Path::new(args.first()?).file_name()?.to_string_lossy().into_owned();
-            args[1..].iter().any(|a| a.contains(&inside)).then_some((program, pid))
-        })
+    process::processes_in(dir)
+        .into_iter()
+        .filter_map(|(program, pid)| Some((program, u32::try_from(pid).ok()?)))
         .collect()
 }
 

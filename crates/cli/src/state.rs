@@ -135,18 +135,9 @@ pub fn write_file(path: &Path, contents: &[u8], private: bool) -> Result<()> {
 /// of its arguments names a path inside the folder.
 pub fn processes_in(dir: &StateDir) -> Vec<(String, i32)> {
     const PROGRAMS: [&str; 4] = ["etcd", "nestor-apiserver", "nestor-controllers", "kubectl-vc"];
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    let own = std::process::id() as i32;
-    let inside = format!("{}/", dir.path().display());
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| *pid != own)
-        .filter_map(|pid| {
-            let args = nestor_manager::provision::local::process::cmdline(pid)?;
-            let program = Path::new(args.first()?).file_name()?.to_str()?.to_string();
-            (PROGRAMS.contains(&program.as_str()) && args[1..].iter().any(|a| a.contains(&inside)))
-                .then_some((program, pid))
-        })
+    nestor_manager::provision::local::process::processes_in(dir.path())
+        .into_iter()
+        .filter(|(program, _)| PROGRAMS.contains(&program.as_str()))
         .collect()
 }
 

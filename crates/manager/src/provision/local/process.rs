@@ -84,6 +84,23 @@ pub fn cmdline(pid: i32) -> Option<Vec<String>> {
     Some(bytes.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect())
 }
 
+/// Every live process but this one that works on `dir` (one of its arguments names a path
+/// inside it), with its program's file name.
+pub fn processes_in(dir: &Path) -> Vec<(String, i32)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let own = i32::try_from(std::process::id()).unwrap_or_default();
+    let inside = format!("{}/", dir.display());
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| *pid != own)
+        .filter_map(|pid| {
+            let args = cmdline(pid)?;
+            let program = Path::new(args.first()?).file_name()?.to_str()?.to_string();
+            args[1..].iter().any(|a| a.contains(&inside)).then_some((program, pid))
+        })
+        .collect()
+}
+
 /// Whether a command line is a process of `binary` working on `tenant_dir`: its program has
 /// the binary's file name (it may have been started by path or through PATH) and one of its
 /// arguments names a path inside the folder.
