@@ -387,7 +387,9 @@ async fn unknown_fields_are_rejected_warned_or_dropped() {
             "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, colour: red}}\nspec:\n  containers:\n  - {{name: c, image: nginx, imagex: typo}}\n"
         )
     };
-    for (n, version) in ["1.29", "1.32", "1.33"].into_iter().enumerate() {
+    // kubectl 1.27 and 1.28 learn that the server validates from /openapi/v2 (protobuf),
+    // later ones from /openapi/v3.
+    for (n, version) in ["1.27", "1.28", "1.29", "1.32", "1.33"].into_iter().enumerate() {
         let k = Kubectl::version(&c.kubeconfig(), version);
         let strict = k.run(&["create", "-f", "-"], Some(&pod(&format!("strict-{n}"))));
         assert!(!strict.success, "kubectl {version}: {}", strict.stdout);
@@ -429,7 +431,22 @@ async fn unknown_fields_are_rejected_warned_or_dropped() {
     assert_eq!(bad.status, 422, "{}", bad.text());
 
     // Custom resources: the fields their schema prunes.
-    let crd = r#"
+    k.ok_stdin(&["apply", "-f", "-"], WIDGET_CRD);
+    k.ok(&["wait", "--for=condition=established", "crd/widgets.example.com", "--timeout=20s"]);
+    let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 1, flavour: red}\n";
+    let out = k.run(&["create", "-f", "-"], Some(widget));
+    assert!(!out.success);
+    assert!(
+        out.stderr.contains(r#"Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.flavour""#),
+        "{}",
+        out.stderr
+    );
+    let out = k.run(&["create", "--validate=warn", "-f", "-"], Some(widget));
+    assert!(out.success && out.stderr.contains(r#"Warning: unknown field "spec.flavour""#), "{}", out.stderr);
+    assert_eq!(k.ok(&["get", "widget", "w", "-o", "jsonpath={.spec}"]), r#"{"size":1}"#);
+}
+
+const WIDGET_CRD: &str = r#"
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: widgets.example.com}
@@ -444,20 +461,171 @@ spec:
     schema:
       openAPIV3Schema:
         type: object
+        description: A widget of the example shop.
         properties:
-          spec: {type: object, properties: {size: {type: integer}}}
+          spec:
+            type: object
+            properties:
+              size: {type: integer, description: How many sprockets the widget has.}
+              colour: {type: string, nullable: true, enum: [red, blue]}
 "#;
-    k.ok_stdin(&["apply", "-f", "-"], crd);
-    k.ok(&["wait", "--for=condition=established", "crd/widgets.example.com", "--timeout=20s"]);
-    let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 1, colour: red}\n";
-    let out = k.run(&["create", "-f", "-"], Some(widget));
-    assert!(!out.success);
+
+/// A deployment `web` of the given containers (name, image).
+fn deployment_of(containers: &[(&str, &str)]) -> String {
+    let mut out = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n".to_string();
+    for (name, image) in containers {
+        out.push_str(&format!("      - {{name: {name}, image: \"{image}\"}}\n"));
+    }
+    out
+}
+
+/// `kubectl explain` reads the schemas of `/openapi/v3` (and of `/openapi/v2` with
+/// `--output=plaintext-openapiv2`, which parses the whole protobuf document), for built-ins
+/// and CRDs; outputs as kubectl prints them against kube-apiserver (explain/v2 templates).
+#[tokio::test]
+async fn explain_reads_the_openapi_schemas() {
+    let c = Cluster::start().await.unwrap();
+    for version in ["1.27", "1.32", "1.33"] {
+        let k = Kubectl::version(&c.kubeconfig(), version);
+        let pods = k.ok(&["explain", "pods"]);
+        assert!(pods.starts_with("KIND:       Pod\nVERSION:    v1\n\nDESCRIPTION:\n"), "kubectl {version}: {pods}");
+        assert!(pods.contains("Pod is a collection of containers that can run on a host."), "{pods}");
+        assert!(pods.contains("  spec\t<PodSpec>\n"), "{pods}");
+        // k8s-openapi's types require metadata; kube's schema does not.
+        assert!(pods.contains("  metadata\t<ObjectMeta>\n"), "{pods}");
+    }
+    let k = Kubectl::version(&c.kubeconfig(), "1.32");
+    let field = k.ok(&["explain", "deployment.spec.strategy.rollingUpdate.maxSurge"]);
     assert!(
-        out.stderr.contains(r#"Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.colour""#),
-        "{}",
-        out.stderr
+        field
+            .starts_with("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nFIELD: maxSurge <IntOrString>\n"),
+        "{field}"
     );
-    let out = k.run(&["create", "--validate=warn", "-f", "-"], Some(widget));
-    assert!(out.success && out.stderr.contains(r#"Warning: unknown field "spec.colour""#), "{}", out.stderr);
-    assert_eq!(k.ok(&["get", "widget", "w", "-o", "jsonpath={.spec}"]), r#"{"size":1}"#);
+    assert!(field.contains("The maximum number of pods that can be scheduled above the desired number of"), "{field}");
+    let recursive = k.ok(&["explain", "pods.spec.containers", "--recursive"]);
+    assert!(recursive.contains("  name\t<string> -required-\n"), "{recursive}");
+    assert!(recursive.contains("    containerPort\t<integer> -required-\n"), "{recursive}");
+    let missing = k.run(&["explain", "pods.spec.nosuch"], None);
+    assert!(!missing.success && missing.stderr.contains(r#"field "nosuch" does not exist"#), "{}", missing.stderr);
+    let v2 = k.ok(&["explain", "pods.spec.containers", "--output=plaintext-openapiv2"]);
+    assert!(v2.contains("RESOURCE: containers <[]Object>"), "{v2}");
+    assert!(v2.contains("List of containers belonging to the pod."), "{v2}");
+
+    k.ok_stdin(&["apply", "-f", "-"], WIDGET_CRD);
+    k.ok(&["wait", "--for=condition=established", "crd/widgets.example.com", "--timeout=20s"]);
+    let size = k.ok(&["explain", "widgets.spec.size"]);
+    assert!(
+        size.starts_with("GROUP:      example.com\nKIND:       Widget\nVERSION:    v1\n\nFIELD: size <integer>\n"),
+        "{size}"
+    );
+    assert!(size.contains("How many sprockets the widget has."), "{size}");
+    let widget = k.ok(&["explain", "widget"]);
+    assert!(
+        widget.contains("A widget of the example shop.") && widget.contains("  metadata\t<ObjectMeta>"),
+        "{widget}"
+    );
+    let colour = k.ok(&["explain", "widgets.spec.colour"]);
+    assert!(colour.contains("ENUM:\n    red\n    blue\n"), "{colour}");
+    let v2 = k.ok(&["explain", "widgets.spec", "--output=plaintext-openapiv2"]);
+    assert!(v2.contains("size\t<integer>"), "{v2}");
+}
+
+/// Client-side apply computes its strategic merge patch from the OpenAPI merge keys (v2 for
+/// kubectl 1.27, v3 for 1.32). Dropping container `b` from the file deletes it only when the
+/// patch names it by its merge key (`$patch: delete`); without the key kubectl sends the list
+/// as a whole, which the server merges, and `b` would stay. A container another writer added
+/// survives, and the applied one changes in place.
+#[tokio::test]
+async fn client_side_apply_merges_lists_by_the_openapi_merge_keys() {
+    let c = Cluster::start().await.unwrap();
+    for (n, version) in ["1.27", "1.32"].into_iter().enumerate() {
+        let k = Kubectl::version(&c.kubeconfig(), version);
+        let ns = format!("apply-{n}");
+        k.ok(&["create", "namespace", &ns]);
+        k.ok_stdin(&["apply", "-n", &ns, "-f", "-"], &deployment_of(&[("a", "nginx:1"), ("b", "busybox")]));
+        let sidecar = r#"{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"envoy"}]}}}}"#;
+        k.ok(&["patch", "-n", &ns, "deploy", "web", "-p", sidecar]);
+        let out = k.run(&["apply", "-n", &ns, "-f", "-"], Some(&deployment_of(&[("a", "nginx:2")])));
+        assert!(out.success && !out.stderr.contains("warning"), "kubectl {version}: {}", out.stderr);
+        let containers = k.ok(&[
+            "get",
+            "-n",
+            &ns,
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={range .spec.template.spec.containers[*]}{.name}={.image} {end}",
+        ]);
+        assert_eq!(containers.trim(), "sidecar=envoy a=nginx:2", "kubectl {version}");
+    }
+}
+
+/// The documents themselves: content negotiation, the merge keys and kinds they carry, and
+/// the caching answers (ETag and 304, the v3 hash and its redirect).
+#[tokio::test]
+async fn openapi_documents_negotiate_and_cache() {
+    let c = Cluster::start().await.unwrap();
+    Kubectl::new(&c.kubeconfig()).ok_stdin(&["apply", "-f", "-"], WIDGET_CRD);
+    let client = c.raw_client().await.unwrap();
+    let get = |path: &str, headers: Vec<(&'static str, String)>| {
+        let (client, path) = (client.clone(), path.to_string());
+        async move {
+            let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            nestor_testkit::raw(&client, "GET", &path, &headers, Default::default()).await.unwrap()
+        }
+    };
+    let v2 = get("/openapi/v2", vec![]).await;
+    assert_eq!(v2.status, 200);
+    assert_eq!(v2.headers["content-type"], "application/json");
+    let doc = v2.json();
+    assert_eq!(doc["swagger"], "2.0");
+    let containers = &doc["definitions"]["io.k8s.api.core.v1.PodSpec"]["properties"]["containers"];
+    assert_eq!(containers["x-kubernetes-patch-merge-key"], "name", "{containers}");
+    assert_eq!(containers["x-kubernetes-patch-strategy"], "merge");
+    assert_eq!(containers["items"]["$ref"], "#/definitions/io.k8s.api.core.v1.Container");
+    assert_eq!(
+        doc["definitions"]["io.k8s.api.apps.v1.Deployment"]["x-kubernetes-group-version-kind"],
+        serde_json::json!([{"group": "apps", "kind": "Deployment", "version": "v1"}])
+    );
+    assert_eq!(doc["definitions"]["com.example.v1.Widget"]["x-kubernetes-group-version-kind"][0]["kind"], "Widget");
+    // Swagger 2.0 has no `nullable`: it is dropped from CRD schemas there.
+    let colour = &doc["definitions"]["com.example.v1.Widget"]["properties"]["spec"]["properties"]["colour"];
+    assert!(colour.get("nullable").is_none() && colour["type"] == "string", "{colour}");
+    let patch = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
+    assert!(patch["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "fieldValidation"), "{patch}");
+
+    let etag = v2.headers["etag"].to_str().unwrap().to_string();
+    assert!(etag.starts_with('"') && etag.len() == 130, "{etag}");
+    let again = get("/openapi/v2", vec![("If-None-Match", etag)]).await;
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+
+    let pb =
+        get("/openapi/v2", vec![("Accept", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf".into())]).await;
+    assert_eq!(pb.status, 200);
+    assert_eq!(pb.headers["content-type"], "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
+    // Field 1 of openapi.v2.Document, `swagger`, comes first.
+    assert_eq!(&pb.body[..5], b"\x0a\x032.0");
+    let refused = get("/openapi/v2", vec![("Accept", "text/html".into())]).await;
+    assert_eq!(refused.status, 406, "{}", refused.text());
+    assert_eq!(refused.json()["reason"], "NotAcceptable");
+
+    let index = get("/openapi/v3", vec![]).await.json();
+    let url = index["paths"]["apis/apps/v1"]["serverRelativeURL"].as_str().unwrap().to_string();
+    assert!(index["paths"]["apis/example.com/v1"]["serverRelativeURL"].is_string(), "{index}");
+    let hash = url.split_once("?hash=").unwrap().1.to_string();
+    let pinned = get(&url, vec![]).await;
+    assert_eq!(pinned.status, 200);
+    assert_eq!(pinned.headers["cache-control"], "public, immutable");
+    assert_eq!(pinned.headers["etag"].to_str().unwrap(), format!("\"{hash}\""));
+    let schemas = &pinned.json()["components"]["schemas"];
+    // A described reference is wrapped in allOf in 3.0, where siblings of $ref do not count.
+    assert_eq!(
+        schemas["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["template"]["allOf"][0]["$ref"],
+        "#/components/schemas/io.k8s.api.core.v1.PodTemplateSpec"
+    );
+    let stale = get("/openapi/v3/apis/apps/v1?hash=0123", vec![]).await;
+    assert_eq!(stale.status, 301);
+    assert_eq!(stale.headers["location"].to_str().unwrap(), url);
+    assert_eq!(get("/openapi/v3/apis/nosuch.example.com/v1", vec![]).await.status, 404);
 }

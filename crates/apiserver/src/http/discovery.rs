@@ -7,12 +7,15 @@ use sha2::{Digest, Sha256};
 
 use crate::registry::resources::{ResourceDef, Snapshot};
 
+/// The Kubernetes version this server is (also the OpenAPI documents' version).
+pub const GIT_VERSION: &str = "v1.32.0";
+
 /// The version this server reports: kubectl picks its own version from it.
 pub fn version() -> Value {
     json!({
         "major": "1",
         "minor": "32",
-        "gitVersion": "v1.32.0",
+        "gitVersion": GIT_VERSION,
         "gitCommit": "nestor",
         "gitTreeState": "clean",
         "buildDate": "2024-12-11T00:00:00Z",

@@ -51,7 +51,7 @@ pub struct State {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
-fn full(bytes: impl Into<Bytes>) -> Body {
+pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).map_err(|never| match never {}).boxed()
 }
 
@@ -255,19 +255,8 @@ async fn non_resource(state: &Arc<State>, info: &RequestInfo, req: &Request<Inco
         _ => {}
     }
     let snapshot = state.store.resources.snapshot();
-    if path == "/openapi/v3" {
-        return Ok(object_response(StatusCode::OK, Output::Json, &openapi::root(&snapshot)));
-    }
-    if let Some(gv) = path.strip_prefix("/openapi/v3/") {
-        let (group, version) = match gv.split('/').collect::<Vec<_>>().as_slice() {
-            ["api", v] => (String::new(), v.to_string()),
-            ["apis", g, v] => (g.to_string(), v.to_string()),
-            _ => return Err(ApiError::no_route()),
-        };
-        if !snapshot.groups().iter().any(|(g, vs)| *g == group && vs.contains(&version)) {
-            return Err(ApiError::no_route());
-        }
-        return Ok(object_response(StatusCode::OK, Output::Json, &openapi::group_version(&snapshot, &group, &version)));
+    if let Some(answer) = openapi::serve(&snapshot, path, req.uri().query(), req.headers()) {
+        return answer;
     }
     let offers = Offers { table: false, discovery: path == "/api" || path == "/apis" };
     let output = negotiate::negotiate(accept, offers)?;

@@ -10,6 +10,7 @@ pub mod fields;
 pub mod hpa;
 pub mod shape;
 pub mod strategy;
+pub mod typed;
 pub mod unknown_fields;
 pub mod validation;
 

@@ -9,16 +9,13 @@
 //! inside) is left to validation, unchecked. Custom objects get the same treatment from their
 //! schema's pruning (`crd::pruning`).
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::Mutex;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use k8s_openapi::Resource;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{ApiError, Cause, Result};
+use crate::kinds::typed::{self, round_trip};
 
 /// What a write does with unknown fields (`?fieldValidation=`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -70,78 +67,12 @@ impl Warnings {
     }
 }
 
-type RoundTrip = fn(&Value) -> Option<Value>;
-
-fn round_trip<T: DeserializeOwned + Serialize>(obj: &Value) -> Option<Value> {
-    let typed: T = T::deserialize(obj).ok()?;
-    serde_json::to_value(typed).ok()
-}
-
-macro_rules! types {
-    ($($t:ty),* $(,)?) => {
-        vec![$(((<$t as Resource>::API_VERSION, <$t as Resource>::KIND), round_trip::<$t> as RoundTrip)),*]
-    };
-}
-
-/// The built-in types, by apiVersion and kind.
-static TYPES: LazyLock<HashMap<(&'static str, &'static str), RoundTrip>> = LazyLock::new(|| {
-    use k8s_openapi::api::*;
-    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as apiextensions;
-    types![
-        core::v1::ConfigMap,
-        core::v1::Endpoints,
-        core::v1::Event,
-        core::v1::LimitRange,
-        core::v1::Namespace,
-        core::v1::Node,
-        core::v1::PersistentVolume,
-        core::v1::PersistentVolumeClaim,
-        core::v1::Pod,
-        core::v1::PodTemplate,
-        core::v1::ReplicationController,
-        core::v1::ResourceQuota,
-        core::v1::Secret,
-        core::v1::Service,
-        core::v1::ServiceAccount,
-        apps::v1::ControllerRevision,
-        apps::v1::DaemonSet,
-        apps::v1::Deployment,
-        apps::v1::ReplicaSet,
-        apps::v1::StatefulSet,
-        autoscaling::v1::HorizontalPodAutoscaler,
-        autoscaling::v2::HorizontalPodAutoscaler,
-        batch::v1::CronJob,
-        batch::v1::Job,
-        certificates::v1::CertificateSigningRequest,
-        coordination::v1::Lease,
-        discovery::v1::EndpointSlice,
-        events::v1::Event,
-        networking::v1::Ingress,
-        networking::v1::IngressClass,
-        networking::v1::NetworkPolicy,
-        node::v1::RuntimeClass,
-        policy::v1::PodDisruptionBudget,
-        rbac::v1::ClusterRole,
-        rbac::v1::ClusterRoleBinding,
-        rbac::v1::Role,
-        rbac::v1::RoleBinding,
-        scheduling::v1::PriorityClass,
-        storage::v1::CSIDriver,
-        storage::v1::CSINode,
-        storage::v1::StorageClass,
-        storage::v1::VolumeAttachment,
-        apiextensions::CustomResourceDefinition,
-    ]
-    .into_iter()
-    .collect()
-});
-
 /// Removes the fields of a built-in object (in `api_version`, of `kind`) that its type does
 /// not have, and answers their paths as kube writes them (`spec.containers[0].imagex`).
 /// Kinds without a known type answer nothing.
 pub fn remove(api_version: &str, kind: &str, obj: &mut Value) -> Vec<String> {
-    let Some(round_trip) = TYPES.get(&(api_version, kind)) else { return Vec::new() };
-    let Some(known) = round_trip(obj) else { return Vec::new() };
+    let Some(typed) = typed::find(api_version, kind) else { return Vec::new() };
+    let Some(known) = (typed.round_trip)(obj) else { return Vec::new() };
     let mut found = Vec::new();
     walk(obj, &known, "", &mut found);
     found
