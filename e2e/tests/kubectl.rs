@@ -629,3 +629,104 @@ async fn openapi_documents_negotiate_and_cache() {
     assert_eq!(stale.headers["location"].to_str().unwrap(), url);
     assert_eq!(get("/openapi/v3/apis/nosuch.example.com/v1", vec![]).await.status, 404);
 }
+
+/// `kubectl auth can-i` as `who` (extra flags after the question); answers its stdout.
+fn can_i(k: &Kubectl, question: &[&str]) -> String {
+    let mut args = vec!["auth", "can-i"];
+    args.extend_from_slice(question);
+    k.run(&args, None).stdout.trim().to_string()
+}
+
+/// RBAC as kube-apiserver runs it: the bootstrap roles (with `admin`, `edit`, `view` filled
+/// by aggregation), bindings granting in their namespace only, `auth can-i [--list]`,
+/// `auth whoami`, impersonation, the escalation check, and SubjectAccessReview.
+#[tokio::test]
+async fn rbac_grants_what_bindings_say_and_answers_reviews() {
+    let c = Cluster::start().await.unwrap();
+    let admin = Kubectl::version(&c.kubeconfig(), "1.32");
+    let alice = Kubectl::version(&c.kubeconfig_for("alice", &["dev"]).unwrap(), "1.32");
+    admin.ok(&["create", "namespace", "team"]);
+    assert_eq!(can_i(&alice, &["list", "pods", "-n", "team"]), "no");
+    let denied = alice.fails(&["get", "pods", "-n", "team"]);
+    assert!(
+        denied.contains(r#"Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "team""#),
+        "{denied}"
+    );
+    admin.ok(&["create", "rolebinding", "alice-view", "-n", "team", "--clusterrole=view", "--user=alice"]);
+    eventually(Duration::from_secs(10), "the binding to take effect", || async {
+        (can_i(&alice, &["list", "pods", "-n", "team"]) == "yes").then_some(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(can_i(&alice, &["delete", "pods", "-n", "team"]), "no");
+    assert_eq!(can_i(&alice, &["list", "pods", "-n", "default"]), "no");
+    assert_eq!(alice.ok(&["get", "pods", "-n", "team"]).trim(), "", "an empty list, no error");
+    let list = alice.ok(&["auth", "can-i", "--list", "-n", "team"]);
+    assert!(rows(&list).iter().any(|r| r == &["pods", "[]", "[]", "[get", "list", "watch]"]), "{list}");
+    assert!(
+        rows(&list).iter().any(|r| r == &["selfsubjectaccessreviews.authorization.k8s.io", "[]", "[]", "[create]"]),
+        "{list}"
+    );
+
+    for whoami in [alice.ok(&["auth", "whoami"]), admin.ok(&["auth", "whoami", "--as", "alice", "--as-group", "dev"])] {
+        assert_eq!(
+            rows(&whoami),
+            [vec!["Username", "alice"], vec!["Groups", "[dev", "system:authenticated]"]],
+            "{whoami}"
+        );
+    }
+    assert_eq!(can_i(&admin, &["list", "pods", "-n", "team", "--as", "alice"]), "yes");
+    assert_eq!(can_i(&admin, &["list", "pods", "-n", "team", "--as", "bob"]), "no");
+    let impersonating = alice.fails(&["get", "pods", "-n", "team", "--as", "bob"]);
+    assert!(
+        impersonating.contains(r#"users "bob" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope"#),
+        "{impersonating}"
+    );
+
+    // The escalation check: alice, admin of the namespace, grants only what she holds.
+    admin.ok(&["create", "rolebinding", "alice-admin", "-n", "team", "--clusterrole=admin", "--user=alice"]);
+    eventually(Duration::from_secs(10), "admin in team", || async {
+        (can_i(&alice, &["create", "roles", "-n", "team"]) == "yes").then_some(())
+    })
+    .await
+    .unwrap();
+    alice.ok(&["create", "role", "secret-reader", "-n", "team", "--verb=get", "--resource=secrets"]);
+    let escalating = alice.fails(&["create", "role", "node-reader", "-n", "team", "--verb=get", "--resource=nodes"]);
+    assert!(
+        escalating.contains("roles.rbac.authorization.k8s.io \"node-reader\" is forbidden: user \"alice\" (groups=[\"dev\" \"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"nodes\"], Verbs:[\"get\"]}"),
+        "{escalating}"
+    );
+    let binding =
+        alice.fails(&["create", "rolebinding", "boss", "-n", "team", "--clusterrole=cluster-admin", "--user=alice"]);
+    assert!(binding.contains(r#"rolebindings.rbac.authorization.k8s.io "boss" is forbidden"#), "{binding}");
+    assert!(
+        admin.run(&["get", "role", "node-reader", "-n", "team"], None).stderr.contains("NotFound"),
+        "nothing stored"
+    );
+    assert!(
+        admin.run(&["get", "rolebinding", "boss", "-n", "team"], None).stderr.contains("NotFound"),
+        "nothing stored"
+    );
+
+    // Aggregation: a ClusterRole labelled for `view` adds its rules to `view`.
+    let widget_viewer = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: widget-viewer, labels: {rbac.authorization.k8s.io/aggregate-to-view: \"true\"}}\nrules:\n- {apiGroups: [example.com], resources: [widgets], verbs: [get, list]}\n";
+    admin.ok_stdin(&["apply", "-f", "-"], widget_viewer);
+    eventually(Duration::from_secs(10), "view to gather widgets", || async {
+        let view = admin.ok(&["get", "clusterrole", "view", "-o", "json"]);
+        view.contains("widgets").then_some(())
+    })
+    .await
+    .unwrap();
+    let review = r#"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"alice","resourceAttributes":{"namespace":"team","verb":"list","group":"example.com","resource":"widgets"}}}"#;
+    let answer = c.raw("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", None, review).await.unwrap();
+    assert_eq!(answer.status, 201, "{}", answer.text());
+    assert_eq!(answer.json()["status"]["allowed"], true);
+    // `view` is gathered into `edit`, and `edit` into `admin`: the first binding (by name) allows.
+    assert_eq!(
+        answer.json()["status"]["reason"],
+        r#"RBAC: allowed by RoleBinding "team/alice-admin" of ClusterRole "admin" to User "alice""#
+    );
+    let nobody = r#"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"resourceAttributes":{"verb":"list","resource":"pods"}}}"#;
+    let refused = c.raw("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", None, nobody).await.unwrap();
+    assert_eq!(refused.status, 422, "{}", refused.text());
+}

@@ -46,6 +46,11 @@ pub struct Args {
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub anonymous_auth: bool,
 
+    /// Authorizers, comma separated, as kube-apiserver takes them: `RBAC` (the default) and
+    /// `AlwaysAllow`; `Node` is accepted and adds nothing (kubelets need RBAC bindings).
+    #[arg(long, value_delimiter = ',', default_value = "RBAC")]
+    pub authorization_mode: Vec<AuthorizationMode>,
+
     /// Range that Service cluster IPs are allocated from (kube-apiserver's default).
     #[arg(long, default_value = "10.0.0.0/24")]
     pub service_cluster_ip_range: String,
@@ -83,4 +88,27 @@ pub struct Args {
 
     #[command(flatten)]
     pub log: nestor_api::runtime::LogArgs,
+}
+
+/// One value of `--authorization-mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthorizationMode {
+    #[value(name = "RBAC")]
+    Rbac,
+    #[value(name = "AlwaysAllow")]
+    AlwaysAllow,
+    #[value(name = "Node")]
+    Node,
+}
+
+impl Args {
+    /// What the listed authorizers decide together: any AlwaysAllow allows everything, as in
+    /// kube's union of authorizers.
+    pub fn authorization_mode(&self) -> crate::rbac::Mode {
+        if self.authorization_mode.contains(&AuthorizationMode::AlwaysAllow) {
+            crate::rbac::Mode::AlwaysAllow
+        } else {
+            crate::rbac::Mode::Rbac
+        }
+    }
 }

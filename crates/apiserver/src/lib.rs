@@ -18,6 +18,7 @@ pub mod error;
 pub mod http;
 pub mod kinds;
 pub mod patch;
+pub mod rbac;
 pub mod registry;
 pub mod storage;
 pub mod table;
@@ -111,6 +112,7 @@ pub async fn start(args: Args) -> anyhow::Result<Running> {
     let state = Arc::new(State {
         store: store.clone(),
         authn,
+        authorizer: rbac::Authorizer { mode: args.authorization_mode(), policy: store.rbac.clone() },
         metrics: http::metrics::Metrics::new(),
         server_address: format!("{advertise}:{}", addr.port()),
         readonly_slots: Semaphore::new(args.max_requests_inflight.max(1)),

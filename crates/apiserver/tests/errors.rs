@@ -2,8 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+use std::time::Duration;
+
 use bytes::Bytes;
-use nestor_testkit::{raw, Cluster, ADMIN_TOKEN, USER_TOKEN};
+use nestor_testkit::{eventually, raw, Cluster, ADMIN_TOKEN, USER_TOKEN};
 use serde_json::json;
 
 /// A client with no credentials or with a bearer token, through the same TLS roots.
@@ -65,16 +67,23 @@ async fn authentication_and_authorization_answers() {
         .as_str()
         .unwrap()
         .contains(r#"User "alice" cannot list resource "nodes" in API group "" at the cluster scope"#));
-    let r = raw(
-        &cert_user,
-        "POST",
-        "/apis/authentication.k8s.io/v1/selfsubjectreviews",
-        &[("Content-Type", "application/json")],
-        Bytes::from(r#"{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}"#),
-    )
-    .await;
-    // Reviews are authorized like anything else until RBAC lands; alice may not create them.
-    assert_eq!(r.unwrap().status, 403);
+    // The bootstrap policy's system:basic-user lets every authenticated user ask who they are.
+    let review = eventually(Duration::from_secs(10), "system:basic-user to apply", || async {
+        let r = raw(
+            &cert_user,
+            "POST",
+            "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            &[("Content-Type", "application/json")],
+            Bytes::from(r#"{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}"#),
+        )
+        .await
+        .ok()?;
+        (r.status == 201).then_some(r)
+    })
+    .await
+    .unwrap();
+    assert_eq!(review.json()["status"]["userInfo"]["username"], "alice");
+    assert_eq!(review.json()["status"]["userInfo"]["groups"], json!(["dev", "system:authenticated"]));
 }
 
 #[tokio::test]

@@ -22,11 +22,12 @@ use crate::http::metrics::{DurationLabels, Metrics};
 use crate::http::negotiate::{self, Offers, Output};
 use crate::http::request_info::RequestInfo;
 use crate::http::table::{self, IncludeObject};
-use crate::http::{authz, discovery, openapi};
+use crate::http::{authz, discovery, impersonation, openapi};
 use crate::kinds::strategy::Propagation;
 use crate::kinds::unknown_fields::FieldValidation;
 use crate::registry::resources::ResourceDef;
 use crate::registry::selector::{FieldSelector, LabelSelector};
+use crate::registry::store::WriteCheck;
 use crate::registry::store::{DeleteOptions, ListOptions, PatchType, Store, WriteOptions};
 use crate::registry::{subresources, watch};
 
@@ -40,6 +41,7 @@ pub const MAX_BODY: usize = 3 * 1024 * 1024;
 pub struct State {
     pub store: Arc<Store>,
     pub authn: Authenticator,
+    pub authorizer: crate::rbac::Authorizer,
     pub metrics: Metrics,
     pub server_address: String,
     pub readonly_slots: Semaphore,
@@ -192,7 +194,8 @@ async fn handle(
         Authn::User(u) => u,
         Authn::Rejected => return Err(ApiError::unauthorized()),
     };
-    authz::authorize(&user, info)?;
+    let user = impersonation::impersonate(&state.authorizer, user, req.headers())?;
+    authz::authorize(&state.authorizer, &user, info)?;
     let long_running = info.verb == "watch";
     let mutating = matches!(info.verb.as_str(), "create" | "update" | "patch" | "delete" | "deletecollection");
     let _slot = if long_running {
@@ -448,6 +451,10 @@ async fn resource(
         field_validation: FieldValidation::parse(query.get("fieldValidation").map(String::as_str), options_kind)?,
         warnings: Arc::default(),
         patched: false,
+        check: (def.group == crate::rbac::GROUP).then(|| {
+            let (authorizer, writer) = (state.authorizer.clone(), user.clone());
+            WriteCheck(Arc::new(move |def: &ResourceDef, obj: &Value| authorizer.check_escalation(&writer, def, obj)))
+        }),
     };
     let sub = (!info.subresource.is_empty()).then_some(info.subresource.as_str());
     let mut response = match (verb, sub) {
@@ -470,7 +477,7 @@ async fn resource(
             let created = if def.group.is_empty() && def.resource == "bindings" {
                 subresources::bind(store, ns, &obj, &write).await?
             } else if !def.is_stored() {
-                subresources::review(&def, user, obj)?
+                subresources::review(&state.authorizer, &def, user, ns, obj)?
             } else {
                 store.create(&def, version, ns, obj, &write).await?
             };

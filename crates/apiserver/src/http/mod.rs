@@ -5,6 +5,7 @@ pub mod authn;
 pub mod authz;
 pub mod discovery;
 pub mod handler;
+pub mod impersonation;
 pub mod metrics;
 pub mod negotiate;
 pub mod openapi;

@@ -1,5 +1,5 @@
-//! What every cluster has from its first start: the four system namespaces, and the
-//! `kubernetes` Service with its Endpoints and EndpointSlice in `default`.
+//! What every cluster has from its first start: the four system namespaces, the bootstrap
+//! RBAC policy, and the `kubernetes` Service with its Endpoints and EndpointSlice in `default`.
 
 use std::net::IpAddr;
 
@@ -37,6 +37,9 @@ async fn ensure(store: &Store, group: &str, version: &str, resource: &str, ns: &
 pub async fn run(store: &Store, address: IpAddr, port: u16) -> Result<()> {
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         ensure(store, "", "v1", "namespaces", "", json!({"metadata": {"name": ns}})).await?;
+    }
+    for (resource, obj) in crate::rbac::bootstrap::objects()? {
+        ensure(store, crate::rbac::GROUP, "v1", resource, "", obj).await?;
     }
     let ip = store.services.first_ip().to_string();
     let service = json!({

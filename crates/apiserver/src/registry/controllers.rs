@@ -107,6 +107,9 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
     // etcd become served here too.
     let note_shared_state = |key: &str, value: Option<&[u8]>| {
         let obj = || value.and_then(|v| serde_json::from_slice::<Value>(v).ok());
+        if let Some(rest) = key.strip_prefix(&root) {
+            store.rbac.note(rest, obj().as_ref());
+        }
         if let Some(name) = key.strip_prefix(&ns_prefix) {
             store.namespaces.set(name, obj().as_ref());
         } else if let Some(name) = key.strip_prefix(&crd_prefix) {
@@ -120,6 +123,7 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
         index.put(kv);
         note_shared_state(&kv.key, Some(&kv.value));
     }
+    crate::rbac::aggregate(store).await;
     // Dependents whose owners went away while no server watched are collected at start.
     let keys: Vec<String> = index.entries.keys().cloned().collect();
     for key in keys {
@@ -133,6 +137,9 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
                 let Some(events) = next? else { return Ok(()) };
                 let mut gone = Vec::new();
                 let mut written = Vec::new();
+                let roles_changed = events
+                    .iter()
+                    .any(|ev| ev.kv.key.strip_prefix(&root).is_some_and(crate::rbac::policy::Policy::is_cluster_role));
                 for ev in events {
                     match ev.kind {
                         EventKind::Put => {
@@ -155,6 +162,9 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
                     collect_if_orphaned(store, &index, &key).await;
                 }
                 finalize(store, &index).await;
+                if roles_changed {
+                    crate::rbac::aggregate(store).await;
+                }
             }
             _ = tick.tick() => {
                 finalize(store, &index).await;

@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use crate::error::{ApiError, Result};
 use crate::kinds::unknown_fields::{self, FieldValidation, Warnings};
 use crate::kinds::{self, strategy, strategy::Propagation};
+use crate::rbac::policy::Policy;
 use crate::registry::meta::{self, meta_str};
 use crate::registry::resources::{ResourceDef, Resources};
 use crate::registry::selector::{FieldSelector, LabelSelector};
@@ -42,6 +43,21 @@ pub struct WriteOptions {
     /// Set by `patch`: a patched object's strict error is the bare decoder message, a whole
     /// object's names its kind, as kube's handlers word them.
     pub patched: bool,
+    /// What the writer's own rights require of the object it would store, checked after
+    /// defaulting and validation (RBAC's escalation check).
+    pub check: Option<WriteCheck>,
+}
+
+/// A check of the object a write would store, on behalf of whoever writes it.
+#[derive(Clone)]
+pub struct WriteCheck(pub Arc<CheckFn>);
+
+pub type CheckFn = dyn Fn(&ResourceDef, &Value) -> Result<()> + Send + Sync;
+
+impl std::fmt::Debug for WriteCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteCheck")
+    }
 }
 
 /// Options of a delete (query parameters and the DeleteOptions body together).
@@ -128,6 +144,8 @@ pub struct Store {
     pub changed: Arc<Notify>,
     /// Namespaces and whether they are terminating, kept by the in-server watch.
     pub namespaces: NamespaceCache,
+    /// Roles, ClusterRoles and their bindings, kept by the in-server watch for authorization.
+    pub rbac: Arc<Policy>,
 }
 
 /// Whether a namespace object is being deleted.
@@ -169,6 +187,7 @@ impl Store {
             services,
             changed: Arc::new(Notify::new()),
             namespaces: NamespaceCache::default(),
+            rbac: Arc::new(Policy::default()),
         }
     }
 
@@ -482,7 +501,11 @@ impl Store {
         };
         kinds::admit(def, version, obj, old, |unknown| {
             unknown_fields::enforce(opts.field_validation, &unknown, &context, &opts.warnings)
-        })
+        })?;
+        match &opts.check {
+            Some(check) => (check.0)(def, obj),
+            None => Ok(()),
+        }
     }
 
     /// CREATE. `namespace` is the URL's (empty for cluster-scoped resources).

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::error::{ApiError, Result};
 use crate::http::authn::User;
+use crate::rbac::Authorizer;
 use crate::registry::meta::{self, meta_str};
 use crate::registry::resources::ResourceDef;
 use crate::registry::store::{PatchType, Store, WriteOptions};
@@ -275,18 +276,19 @@ pub async fn finalize_namespace(
 
 /// The create-only review kinds, answered for the requesting user. Authorization is
 /// all-or-nothing until RBAC lands: masters may do everything, others nothing.
-pub fn review(def: &ResourceDef, user: &User, mut obj: Value) -> Result<Value> {
-    let masters = user.groups.iter().any(|g| g == "system:masters");
-    match def.kind.as_str() {
-        "SelfSubjectAccessReview" | "SubjectAccessReview" | "LocalSubjectAccessReview" => {
-            let reason = if masters { "" } else { "no RBAC policy matched" };
-            obj["status"] = json!({"allowed": masters, "reason": reason});
-        }
-        "SelfSubjectReview" => {
-            obj["status"] = json!({"userInfo": {"username": user.name, "uid": user.uid, "groups": user.groups}});
-        }
-        _ => return Err(ApiError::method_not_supported(&def.group, &def.resource, "create")),
+/// Answers a review kind: who the asker is (SelfSubjectReview), or what the authorizer says
+/// (the access and rules reviews).
+pub fn review(
+    authorizer: &Authorizer,
+    def: &ResourceDef,
+    user: &User,
+    namespace: &str,
+    mut obj: Value,
+) -> Result<Value> {
+    if def.kind != "SelfSubjectReview" {
+        return authorizer.review(&def.kind, user, namespace, obj);
     }
+    obj["status"] = json!({"userInfo": {"username": user.name, "uid": user.uid, "groups": user.groups}});
     if obj.get("metadata").is_none() {
         obj["metadata"] = json!({});
     }
