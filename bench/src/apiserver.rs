@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use bytes::Bytes;
 use futures::StreamExt;
 use nestor_testkit::{raw, Cluster, ADMIN_TOKEN};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::measure::{memory, ms, percentile};
 
@@ -82,6 +82,61 @@ async fn create_many(client: &kube::Client, ns: &str, count: usize, concurrency:
     for t in tasks {
         t.await??;
     }
+    Ok(())
+}
+
+/// Sequential GETs of `bench/probe`, sorted.
+async fn get_latencies(client: &kube::Client, count: usize) -> Result<Vec<Duration>> {
+    let mut lat = Vec::with_capacity(count);
+    for _ in 0..count {
+        let t = Instant::now();
+        let r = raw(client, "GET", "/api/v1/namespaces/bench/configmaps/probe", &[], Bytes::new()).await?;
+        lat.push(t.elapsed());
+        if r.status != 200 {
+            bail!("get answered {}: {}", r.status, r.text());
+        }
+    }
+    lat.sort();
+    Ok(lat)
+}
+
+/// What RBAC costs a request: the same GETs by a user whom a RoleBinding to `view` allows,
+/// among 200 bindings of other users, against the admin (system:masters, allowed before
+/// RBAC is consulted, as on kube), in alternating rounds.
+async fn rbac_cost(cluster: &Cluster, admin: &kube::Client, report: &mut String) -> Result<()> {
+    let post = |path: &'static str, body: Value| {
+        let admin = admin.clone();
+        async move {
+            let r = raw(&admin, "POST", path, &[("Content-Type", "application/json")], Bytes::from(body.to_string()))
+                .await?;
+            if r.status != 201 {
+                bail!("{path} answered {}: {}", r.status, r.text());
+            }
+            Ok(())
+        }
+    };
+    for i in 0..100 {
+        let subjects = json!([{"kind": "User", "name": format!("someone-{i}")}]);
+        post("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", json!({"metadata": {"name": format!("noise-{i}")}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"}, "subjects": subjects})).await?;
+        post("/apis/rbac.authorization.k8s.io/v1/namespaces/bench/rolebindings", json!({"metadata": {"name": format!("noise-{i}")}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"}, "subjects": subjects})).await?;
+    }
+    post("/apis/rbac.authorization.k8s.io/v1/namespaces/bench/rolebindings", json!({"metadata": {"name": "reader"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"}, "subjects": [{"kind": "User", "name": "reader"}]})).await?;
+    let reader = cluster.client_as("reader", &[]).await?;
+    nestor_testkit::eventually(Duration::from_secs(30), "the reader's binding", || async {
+        let r = raw(&reader, "GET", "/api/v1/namespaces/bench/configmaps/probe", &[], Bytes::new()).await.ok()?;
+        (r.status == 200).then_some(())
+    })
+    .await?;
+    let (mut masters, mut rbac) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        masters.extend(get_latencies(admin, 1000).await?);
+        rbac.extend(get_latencies(&reader, 1000).await?);
+    }
+    masters.sort();
+    rbac.sort();
+    let (m50, r50) = (percentile(&masters, 0.5), percentile(&rbac, 0.5));
+    writeln!(report, "## RBAC's cost on GET\n\nThe GET above by a user whom a RoleBinding to `view` allows, with 100 ClusterRoleBindings and 100 RoleBindings of other users in place, against the admin (`system:masters`, allowed before RBAC is read, as on kube); three alternating rounds of 1,000.\n\n| user | p50 | p99 |\n|---|---|---|\n| admin (masters) | {} | {} |\n| RBAC user | {} | {} |\n| ratio of p50 | **{:.2}** | |\n", ms(m50), ms(percentile(&masters, 0.99)), ms(r50), ms(percentile(&rbac, 0.99)), r50.as_secs_f64() / m50.as_secs_f64())?;
+    println!("rbac: masters p50 {}, RBAC user p50 {}", ms(m50), ms(r50));
     Ok(())
 }
 
@@ -166,18 +221,10 @@ pub async fn run(report: &mut String) -> Result<()> {
         Bytes::from(json!({"metadata": {"name": "probe"}, "data": {"k": "v"}}).to_string()),
     )
     .await?;
-    let mut lat = Vec::with_capacity(2000);
-    for _ in 0..2000 {
-        let t = Instant::now();
-        let r = raw(&client, "GET", "/api/v1/namespaces/bench/configmaps/probe", &[], Bytes::new()).await?;
-        lat.push(t.elapsed());
-        if r.status != 200 {
-            bail!("get answered {}", r.status);
-        }
-    }
-    lat.sort();
+    let lat = get_latencies(&client, 2000).await?;
     writeln!(report, "## GET latency\n\n2,000 sequential GETs of one ConfigMap over one HTTP/2 connection (client-side time).\n\n| p50 | p99 |\n|---|---|\n| {} | {} |\n", ms(percentile(&lat, 0.5)), ms(percentile(&lat, 0.99)))?;
     println!("get: p50 {} p99 {}", ms(percentile(&lat, 0.5)), ms(percentile(&lat, 0.99)));
+    rbac_cost(&cluster, &client, report).await?;
 
     // 4. Lists of 10,000 objects.
     create_many(&client, "lists", 10_000, 32).await?;

@@ -730,3 +730,51 @@ async fn rbac_grants_what_bindings_say_and_answers_reviews() {
     let refused = c.raw("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", None, nobody).await.unwrap();
     assert_eq!(refused.status, 422, "{}", refused.text());
 }
+
+/// Service accounts as a pod meets them: its spec gets the projected token volume, a token
+/// from `kubectl create token` (bound to the pod) authenticates as the service account and is
+/// allowed exactly what its RoleBinding allows, and it stops working when the pod is gone.
+#[tokio::test]
+async fn service_account_tokens_act_as_their_account() {
+    let c = Cluster::start().await.unwrap();
+    let admin = Kubectl::version(&c.kubeconfig(), "1.32");
+    admin.ok(&["create", "serviceaccount", "robot"]);
+    admin.ok(&["create", "rolebinding", "robot-view", "--clusterrole=view", "--serviceaccount=default:robot"]);
+    admin.ok(&["run", "worker", "--image=busybox", "--overrides", r#"{"spec":{"serviceAccountName":"robot"}}"#]);
+    let volumes = admin.ok(&[
+        "get",
+        "pod",
+        "worker",
+        "-o",
+        "jsonpath={.spec.volumes[0].name} {.spec.containers[0].volumeMounts[0].mountPath}",
+    ]);
+    assert!(
+        volumes.starts_with("kube-api-access-") && volumes.ends_with(" /var/run/secrets/kubernetes.io/serviceaccount"),
+        "{volumes}"
+    );
+
+    let token = admin.ok(&["create", "token", "robot", "--bound-object-kind", "Pod", "--bound-object-name", "worker"]);
+    let robot = Kubectl::version(&c.kubeconfig_with_token("robot", token.trim()).unwrap(), "1.32");
+    let whoami = robot.ok(&["auth", "whoami"]);
+    assert!(
+        rows(&whoami).contains(&vec!["Username".to_string(), "system:serviceaccount:default:robot".to_string()]),
+        "{whoami}"
+    );
+    assert!(robot.ok(&["get", "pods"]).contains("worker"));
+    let denied = robot.fails(&["delete", "pod", "worker"]);
+    assert!(
+        denied.contains(r#"pods "worker" is forbidden: User "system:serviceaccount:default:robot" cannot delete resource "pods" in API group "" in the namespace "default""#),
+        "{denied}"
+    );
+    assert_eq!(can_i(&robot, &["list", "secrets"]), "no");
+    let issuer = robot.ok(&["get", "--raw", "/.well-known/openid-configuration"]);
+    assert!(issuer.contains(r#""issuer":"https://kubernetes.default.svc.cluster.local""#), "{issuer}");
+
+    admin.ok(&["delete", "pod", "worker", "--grace-period=0", "--force"]);
+    eventually(Duration::from_secs(20), "the pod's token to stop working", || async {
+        let out = robot.run(&["get", "pods"], None);
+        (!out.success && out.stderr.contains("Unauthorized")).then_some(())
+    })
+    .await
+    .unwrap();
+}

@@ -51,6 +51,20 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', default_value = "RBAC")]
     pub authorization_mode: Vec<AuthorizationMode>,
 
+    /// The `iss` of the service account tokens this server signs, and the only one it accepts.
+    #[arg(long, default_value = crate::serviceaccount::DEFAULT_ISSUER)]
+    pub service_account_issuer: String,
+
+    /// PEM PKCS#8 ECDSA P-256 private key that signs service account tokens; without it one is
+    /// created as `sa.key` in `--cert-dir`.
+    #[arg(long)]
+    pub service_account_signing_key_file: Option<PathBuf>,
+
+    /// Audiences a token must name one of to authenticate here, comma separated (default: the
+    /// issuer).
+    #[arg(long, value_delimiter = ',')]
+    pub api_audiences: Vec<String>,
+
     /// Range that Service cluster IPs are allocated from (kube-apiserver's default).
     #[arg(long, default_value = "10.0.0.0/24")]
     pub service_cluster_ip_range: String,

@@ -20,6 +20,7 @@ pub mod kinds;
 pub mod patch;
 pub mod rbac;
 pub mod registry;
+pub mod serviceaccount;
 pub mod storage;
 pub mod table;
 
@@ -113,6 +114,14 @@ pub async fn start(args: Args) -> anyhow::Result<Running> {
         store: store.clone(),
         authn,
         authorizer: rbac::Authorizer { mode: args.authorization_mode(), policy: store.rbac.clone() },
+        tokens: serviceaccount::Tokens::new(
+            args.service_account_issuer.clone(),
+            args.api_audiences.clone(),
+            serviceaccount::jwt::SigningKey::load_or_create(
+                &args.service_account_signing_key_file.clone().unwrap_or_else(|| args.cert_dir.join("sa.key")),
+            )?,
+            &format!("{advertise}:{}", addr.port()),
+        ),
         metrics: http::metrics::Metrics::new(),
         server_address: format!("{advertise}:{}", addr.port()),
         readonly_slots: Semaphore::new(args.max_requests_inflight.max(1)),

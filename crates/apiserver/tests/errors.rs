@@ -175,3 +175,97 @@ async fn bad_requests_get_the_right_status() {
         list["items"].as_array().unwrap().iter().map(|i| i["metadata"]["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["from-yaml"]);
 }
+
+/// Service account tokens that must not authenticate: another key's, an expired one, one for
+/// another audience or issuer, a tampered one; and the TokenRequest and TokenReview answers to
+/// bad input. Each is a Status (or a review saying no), and a good token still works.
+#[tokio::test]
+async fn service_account_tokens_are_checked() {
+    use nestor_apiserver::serviceaccount::jwt::SigningKey;
+    let c = Cluster::start().await.unwrap();
+    let ns = "default";
+    c.raw("POST", &format!("/api/v1/namespaces/{ns}/serviceaccounts"), None, r#"{"metadata":{"name":"robot"}}"#)
+        .await
+        .unwrap();
+    let request =
+        |body: &'static str| c.raw("POST", "/api/v1/namespaces/default/serviceaccounts/robot/token", None, body);
+    let issued = request(r#"{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{}}"#).await.unwrap();
+    assert_eq!(issued.status, 201, "{}", issued.text());
+    assert_eq!(issued.json()["spec"]["expirationSeconds"], 3600);
+    let good = issued.json()["status"]["token"].as_str().unwrap().to_string();
+    let cluster = &c;
+    let whoami = |token: String| async move {
+        let client = token_client(cluster, Some(&token)).await;
+        let body = r#"{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}"#;
+        let headers = [("Content-Type", "application/json")];
+        raw(&client, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", &headers, Bytes::from(body))
+            .await
+            .unwrap()
+    };
+    let me = whoami(good.clone()).await;
+    assert_eq!(me.status, 201, "{}", me.text());
+    assert_eq!(me.json()["status"]["userInfo"]["username"], "system:serviceaccount:default:robot");
+
+    // Tokens signed here by hand with the server's own key (kept in --cert-dir), and with another.
+    let key = SigningKey::load_or_create(&c.dir().join("certs/sa.key")).unwrap();
+    let other = SigningKey::load_or_create(&c.dir().join("other.key")).unwrap();
+    let account = c.raw("GET", "/api/v1/namespaces/default/serviceaccounts/robot", None, "").await.unwrap().json();
+    let now = chrono::Utc::now().timestamp();
+    let claims = |aud: &str, iss: &str, exp: i64| {
+        json!({"aud": [aud], "exp": exp, "iat": now - 7200, "nbf": now - 7200, "iss": iss,
+            "kubernetes.io": {"namespace": "default", "serviceaccount": {"name": "robot", "uid": account["metadata"]["uid"]}},
+            "sub": "system:serviceaccount:default:robot"})
+    };
+    let issuer = "https://kubernetes.default.svc.cluster.local";
+    assert_eq!(whoami(key.sign(&claims(issuer, issuer, now + 600)).unwrap()).await.status, 201, "hand-signed, valid");
+    for (why, token) in [
+        ("expired", key.sign(&claims(issuer, issuer, now - 60)).unwrap()),
+        ("another audience", key.sign(&claims("vault", issuer, now + 600)).unwrap()),
+        ("another issuer", key.sign(&claims(issuer, "https://evil.example", now + 600)).unwrap()),
+        ("another key", other.sign(&claims(issuer, issuer, now + 600)).unwrap()),
+        ("tampered", format!("{}x", &good[..good.len() - 1])),
+    ] {
+        let r = whoami(token).await;
+        assert_eq!(r.status, 401, "{why}: {}", r.text());
+        assert_eq!(r.json()["reason"], "Unauthorized", "{why}");
+    }
+
+    // TokenReview: the good token for the default audience, the same for an audience it lacks.
+    let review = |token: &str, audiences: &str| {
+        format!(
+            r#"{{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{{"token":"{token}","audiences":{audiences}}}}}"#
+        )
+    };
+    let path = "/apis/authentication.k8s.io/v1/tokenreviews";
+    let ok = c.raw("POST", path, None, review(&good, "[]")).await.unwrap().json();
+    assert_eq!(ok["status"]["authenticated"], true, "{ok}");
+    assert_eq!(
+        ok["status"]["user"]["groups"],
+        json!(["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"])
+    );
+    let wrong = c.raw("POST", path, None, review(&good, r#"["vault"]"#)).await.unwrap().json();
+    assert!(wrong["status"].get("authenticated").is_none(), "{wrong}");
+    assert!(wrong["status"]["error"].as_str().unwrap().contains("token audiences"), "{wrong}");
+    let empty = c.raw("POST", path, None, review("", "[]")).await.unwrap();
+    assert_eq!(empty.status, 400, "{}", empty.text());
+
+    // TokenRequest bad input.
+    let short = request(r#"{"spec":{"expirationSeconds":60}}"#).await.unwrap();
+    assert_eq!(short.status, 422, "{}", short.text());
+    assert!(short.json()["message"].as_str().unwrap().contains("may not specify a duration less than 10 minutes"));
+    let bound =
+        request(r#"{"spec":{"boundObjectRef":{"kind":"ConfigMap","apiVersion":"v1","name":"x"}}}"#).await.unwrap();
+    assert_eq!(bound.status, 400, "{}", bound.text());
+    let missing =
+        c.raw("POST", "/api/v1/namespaces/default/serviceaccounts/nobody/token", None, r#"{"spec":{}}"#).await.unwrap();
+    assert_eq!(missing.status, 404, "{}", missing.text());
+
+    // A deleted ServiceAccount takes its tokens with it (after the 10 s the server trusts a
+    // token it checked).
+    c.raw("DELETE", "/api/v1/namespaces/default/serviceaccounts/robot", None, "").await.unwrap();
+    eventually(Duration::from_secs(20), "the deleted account's token to stop working", || async {
+        (whoami(good.clone()).await.status == 401).then_some(())
+    })
+    .await
+    .unwrap();
+}

@@ -212,6 +212,13 @@ impl Cluster {
         Ok(path)
     }
 
+    /// Writes a kubeconfig whose user presents `token` and answers its path.
+    pub fn kubeconfig_with_token(&self, name: &str, token: &str) -> Result<PathBuf> {
+        let path = self.dir.path().join(format!("{name}.kubeconfig"));
+        std::fs::write(&path, self.pki.token_kubeconfig(&self.url(), "nestor", token))?;
+        Ok(path)
+    }
+
     /// A kube client as the admin.
     pub async fn client(&self) -> Result<kube::Client> {
         client_from(&self.kubeconfig()).await

@@ -76,11 +76,19 @@ impl Pki {
     /// A kubeconfig with embedded certificates.
     pub fn kubeconfig(&self, server: &str, name: &str, cert: &str, key: &str) -> String {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let user = format!("client-certificate-data: {}\n    client-key-data: {}", b64(cert), b64(key));
+        self.kubeconfig_with(server, name, &user)
+    }
+
+    /// A kubeconfig whose user presents a bearer token.
+    pub fn token_kubeconfig(&self, server: &str, name: &str, token: &str) -> String {
+        self.kubeconfig_with(server, name, &format!("token: {token}"))
+    }
+
+    fn kubeconfig_with(&self, server: &str, name: &str, user: &str) -> String {
+        let ca = base64::engine::general_purpose::STANDARD.encode(&self.ca_pem);
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\nusers:\n- name: {name}-admin\n  user:\n    client-certificate-data: {cert}\n    client-key-data: {key}\ncontexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {name}-admin\ncurrent-context: {name}\n",
-            ca = b64(&self.ca_pem),
-            cert = b64(cert),
-            key = b64(key),
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\nusers:\n- name: {name}-admin\n  user:\n    {user}\ncontexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {name}-admin\ncurrent-context: {name}\n"
         )
     }
 }

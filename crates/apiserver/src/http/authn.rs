@@ -37,6 +37,9 @@ impl User {
 #[derive(Debug)]
 pub enum Authn {
     User(User),
+    /// A bearer token that is no static token but may be a service account token (a JWT):
+    /// the caller checks it against its issuer.
+    Token(String),
     /// Credentials were given but are wrong: 401.
     Rejected,
 }
@@ -88,6 +91,11 @@ impl Authenticator {
         Ok(Authenticator { tokens, anonymous })
     }
 
+    /// The user of a static token (`--token-auth-file`).
+    pub fn static_user(&self, token: &str) -> Option<User> {
+        self.tokens.get(token).cloned()
+    }
+
     /// Authenticates from the peer certificate identity and the Authorization header.
     pub fn authenticate(&self, cert_user: Option<&User>, authorization: Option<&str>) -> Authn {
         if let Some(user) = cert_user {
@@ -95,8 +103,12 @@ impl Authenticator {
         }
         if let Some(header) = authorization {
             let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(str::trim);
-            return match token.and_then(|t| self.tokens.get(t)) {
-                Some(user) => Authn::User(user.clone()),
+            return match token {
+                Some(t) => match self.static_user(t) {
+                    Some(user) => Authn::User(user),
+                    None if t.matches('.').count() == 2 => Authn::Token(t.to_string()),
+                    None => Authn::Rejected,
+                },
                 None => Authn::Rejected,
             };
         }

@@ -42,6 +42,8 @@ pub struct State {
     pub store: Arc<Store>,
     pub authn: Authenticator,
     pub authorizer: crate::rbac::Authorizer,
+    /// The issuer and checker of service account tokens.
+    pub tokens: crate::serviceaccount::Tokens,
     pub metrics: Metrics,
     pub server_address: String,
     pub readonly_slots: Semaphore,
@@ -192,6 +194,9 @@ async fn handle(
     let auth_header = req.headers().get(header::AUTHORIZATION).and_then(|h| h.to_str().ok());
     let user = match state.authn.authenticate(cert_user, auth_header) {
         Authn::User(u) => u,
+        Authn::Token(token) => {
+            state.tokens.authenticate(&state.store, &token, None).await.map_err(|_| ApiError::unauthorized())?
+        }
         Authn::Rejected => return Err(ApiError::unauthorized()),
     };
     let user = impersonation::impersonate(&state.authorizer, user, req.headers())?;
@@ -249,6 +254,10 @@ async fn non_resource(state: &Arc<State>, info: &RequestInfo, req: &Request<Inco
             });
         }
         "/version" => return Ok(object_response(StatusCode::OK, Output::Json, &discovery::version())),
+        "/.well-known/openid-configuration" => {
+            return Ok(object_response(StatusCode::OK, Output::Json, &state.tokens.openid_configuration()))
+        }
+        "/openid/v1/jwks" => return Ok(object_response(StatusCode::OK, Output::Json, &state.tokens.jwks())),
         "/metrics" => {
             let mut resp = text_response(StatusCode::OK, state.metrics.render());
             resp.headers_mut()
@@ -476,6 +485,9 @@ async fn resource(
             let obj = read_object(req).await?;
             let created = if def.group.is_empty() && def.resource == "bindings" {
                 subresources::bind(store, ns, &obj, &write).await?
+            } else if def.kind == "TokenReview" {
+                let token = obj.pointer("/spec/token").and_then(Value::as_str).unwrap_or("");
+                state.tokens.review(store, state.authn.static_user(token), obj).await?
             } else if !def.is_stored() {
                 subresources::review(&state.authorizer, &def, user, ns, obj)?
             } else {
@@ -489,6 +501,11 @@ async fn resource(
                 return Err(ApiError::bad_request("name in URL does not match name in Binding object"));
             }
             Ok(object_response(StatusCode::CREATED, Output::Json, &subresources::bind(store, ns, &obj, &write).await?))
+        }
+        ("create", Some("token")) => {
+            let obj = read_object(req).await?;
+            let answer = state.tokens.request(store, ns, &info.name, obj).await?;
+            Ok(object_response(StatusCode::CREATED, Output::Json, &answer))
         }
         ("create", Some("eviction")) => {
             let d = DeleteOptions { dry_run: write.dry_run, ..Default::default() };

@@ -508,6 +508,25 @@ impl Store {
         }
     }
 
+    /// kube's ServiceAccount admission: a pod gets its token, the cluster CA and its namespace
+    /// in a projected `kube-api-access-*` volume, unless the pod or its ServiceAccount opts
+    /// out. A missing ServiceAccount is not refused here (kube refuses it until the
+    /// ServiceAccount controller has made `default`).
+    async fn mount_service_account_token(&self, namespace: &str, pod: &mut Value) {
+        let account = pod.pointer("/spec/serviceAccountName").and_then(Value::as_str).unwrap_or("default").to_string();
+        let pod_says = pod.pointer("/spec/automountServiceAccountToken").and_then(Value::as_bool);
+        if pod_says.is_none() {
+            if let Some(def) = self.resources.snapshot().lookup("", "v1", "serviceaccounts").cloned() {
+                if let Ok(sa) = self.get(&def, "v1", namespace, &account).await {
+                    if sa.get("automountServiceAccountToken").and_then(Value::as_bool) == Some(false) {
+                        return;
+                    }
+                }
+            }
+        }
+        kinds::defaults::add_service_account_token_volume(pod, &meta::generate_name(""));
+    }
+
     /// CREATE. `namespace` is the URL's (empty for cluster-scoped resources).
     pub async fn create(
         &self,
@@ -553,6 +572,9 @@ impl Store {
         let name = meta_str(&obj, "name").to_string();
         self.check_namespace(def, namespace, &name).await?;
         self.admit(def, version, &mut obj, None, opts)?;
+        if def.group.is_empty() && def.resource == "pods" {
+            self.mount_service_account_token(namespace, &mut obj).await;
+        }
         let name = meta_str(&obj, "name").to_string();
         if opts.dry_run {
             return Ok(obj);

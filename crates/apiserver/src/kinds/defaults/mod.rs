@@ -157,9 +157,9 @@ fn now() -> String {
 /// re-applies [`apply`] (kube decodes the stored object again, with defaults).
 /// Expects `metadata.name`, `metadata.namespace` and `metadata.uid` to be set already.
 ///
-/// Not done here (they need the store): checking the ServiceAccount exists, the
-/// `kube-api-access-*` token volume (see [`add_service_account_token_volume`]), resolving a
-/// non-system `priorityClassName` or a globalDefault PriorityClass, LimitRanger defaults.
+/// Not done here (they need the store): the `kube-api-access-*` token volume (the store adds
+/// it, see [`add_service_account_token_volume`]), resolving a non-system
+/// `priorityClassName` or a globalDefault PriorityClass, LimitRanger defaults.
 pub fn prepare_for_create(group: &str, resource: &str, obj: &mut Value) {
     if !obj.is_object() {
         return;
