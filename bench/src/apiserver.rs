@@ -140,6 +140,49 @@ async fn rbac_cost(cluster: &Cluster, admin: &kube::Client, report: &mut String)
     Ok(())
 }
 
+/// Server-side apply against part 1's merge patch: the same change to one ConfigMap, as an
+/// apply (`application/apply-patch+yaml`, managedFields computed) and as a merge patch, from
+/// 8 concurrent HTTP/2 clients, alternating rounds.
+fn apply_cost(cluster: &Cluster, report: &mut String) -> Result<()> {
+    let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe", "labels": {"bench": "apply"}}, "data": {"k": "v", "applied": "yes"}}).to_string();
+    let body_file = cluster.dir().join("apply.json");
+    std::fs::write(&body_file, &body)?;
+    let url = format!("{}/api/v1/namespaces/bench/configmaps/probe?fieldManager=bench", cluster.url());
+    let auth = format!("authorization: Bearer {ADMIN_TOKEN}");
+    let run = |content_type: &str| {
+        h2load(&[
+            "-n",
+            "2000",
+            "-c",
+            "8",
+            "-m",
+            "1",
+            "-d",
+            body_file.to_str().unwrap_or_default(),
+            "-H",
+            ":method: PATCH",
+            "-H",
+            &format!("content-type: {content_type}"),
+            "-H",
+            &auth,
+            &url,
+        ])
+    };
+    let (mut applies, mut merges, mut statuses) = (Vec::new(), Vec::new(), String::new());
+    for _ in 0..3 {
+        let (rate, status) = run("application/apply-patch+yaml")?;
+        applies.push(rate);
+        statuses = status;
+        merges.push(run("application/merge-patch+json")?.0);
+    }
+    applies.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    merges.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let (apply, merge) = (applies[1], merges[1]);
+    writeln!(report, "## Server-side apply\n\n2,000 PATCHes of one ConfigMap from 8 concurrent HTTP/2 clients (`h2load -n 2000 -c 8 -m 1`), as a server-side apply (managedFields tracked, `fieldManager=bench`) and as part 1's merge patch of the same body; three alternating rounds, medians.\n\n| patch | patches/s |\n|---|---|\n| apply | {apply:.0} |\n| merge patch | {merge:.0} |\n| ratio | **{:.2}** |\n\nh2load (apply) {statuses}\n", apply / merge)?;
+    println!("apply {apply:.0}/s, merge patch {merge:.0}/s, ratio {:.2}", apply / merge);
+    Ok(())
+}
+
 pub async fn run(report: &mut String) -> Result<()> {
     let cluster = Cluster::start().await?;
     let client = cluster.raw_client().await?;
@@ -225,6 +268,7 @@ pub async fn run(report: &mut String) -> Result<()> {
     writeln!(report, "## GET latency\n\n2,000 sequential GETs of one ConfigMap over one HTTP/2 connection (client-side time).\n\n| p50 | p99 |\n|---|---|\n| {} | {} |\n", ms(percentile(&lat, 0.5)), ms(percentile(&lat, 0.99)))?;
     println!("get: p50 {} p99 {}", ms(percentile(&lat, 0.5)), ms(percentile(&lat, 0.99)));
     rbac_cost(&cluster, &client, report).await?;
+    apply_cost(&cluster, report)?;
 
     // 4. Lists of 10,000 objects.
     create_many(&client, "lists", 10_000, 32).await?;

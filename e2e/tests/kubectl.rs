@@ -778,3 +778,116 @@ async fn service_account_tokens_act_as_their_account() {
     .await
     .unwrap();
 }
+
+/// The managers of an object and what each owns, as `kubectl get --show-managed-fields` shows.
+fn managed_fields(k: &Kubectl, what: &[&str]) -> serde_json::Value {
+    let mut args = vec!["get"];
+    args.extend_from_slice(what);
+    args.extend_from_slice(&["-o", "json", "--show-managed-fields"]);
+    let obj: serde_json::Value = serde_json::from_str(&k.ok(&args)).unwrap();
+    obj["metadata"]["managedFields"].clone()
+}
+
+fn entry<'a>(fields: &'a serde_json::Value, manager: &str, operation: &str) -> Option<&'a serde_json::Value> {
+    fields.as_array()?.iter().find(|e| e["manager"] == manager && e["operation"] == operation)
+}
+
+/// Server-side apply with the real kubectl: create, change, a conflict with another manager
+/// (kube's message), `--force-conflicts`, removal of what the applier dropped, the move from
+/// client-side apply, and bad apply requests.
+#[tokio::test]
+async fn server_side_apply_tracks_managers_and_conflicts() {
+    let c = Cluster::start().await.unwrap();
+    for (n, version) in ["1.29", "1.32"].into_iter().enumerate() {
+        let k = Kubectl::version(&c.kubeconfig(), version);
+        let ns = format!("ssa-{n}");
+        k.ok(&["create", "namespace", &ns]);
+        let deployment = |replicas: u32, image: &str, label: &str| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: {ns}, labels: {{{label}}}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers:\n      - {{name: web, image: \"{image}\"}}\n")
+        };
+        let out =
+            k.ok_stdin(&["apply", "--server-side", "-f", "-"], &deployment(2, "nginx:1", "app: web, tier: front"));
+        assert_eq!(out.trim(), "deployment.apps/web serverside-applied", "kubectl {version}");
+        let fields = managed_fields(&k, &["deploy", "web", "-n", &ns]);
+        let applied = entry(&fields, "kubectl", "Apply").unwrap_or_else(|| panic!("{fields}"));
+        assert_eq!(applied["fieldsV1"]["f:spec"]["f:replicas"], serde_json::json!({}));
+        assert_eq!(
+            applied["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]["k:{\"name\":\"web\"}"],
+            serde_json::json!({".": {}, "f:image": {}, "f:name": {}})
+        );
+
+        k.ok_stdin(&["apply", "--server-side", "-f", "-"], &deployment(2, "nginx:2", "app: web, tier: front"));
+        assert_eq!(
+            k.ok(&["get", "deploy", "web", "-n", &ns, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]),
+            "nginx:2"
+        );
+
+        // Another manager changes replicas; applying another value conflicts with it.
+        k.ok(&["patch", "deploy", "web", "-n", &ns, "--field-manager=ops", "-p", r#"{"spec":{"replicas":5}}"#]);
+        let conflict =
+            k.run(&["apply", "--server-side", "-f", "-"], Some(&deployment(3, "nginx:2", "app: web, tier: front")));
+        assert!(!conflict.success, "kubectl {version}");
+        assert!(
+            conflict.stderr.contains(r#"Apply failed with 1 conflict: conflict with "ops" using apps/v1 at "#),
+            "{}",
+            conflict.stderr
+        );
+        assert!(conflict.stderr.contains(": .spec.replicas\n"), "{}", conflict.stderr);
+        assert_eq!(
+            k.ok(&["get", "deploy", "web", "-n", &ns, "-o", "jsonpath={.spec.replicas}"]),
+            "5",
+            "nothing changed"
+        );
+        // The same value as the other manager's is shared, not a conflict.
+        k.ok_stdin(&["apply", "--server-side", "-f", "-"], &deployment(5, "nginx:2", "app: web, tier: front"));
+        k.ok_stdin(
+            &["apply", "--server-side", "--force-conflicts", "-f", "-"],
+            &deployment(3, "nginx:2", "app: web, tier: front"),
+        );
+        assert_eq!(k.ok(&["get", "deploy", "web", "-n", &ns, "-o", "jsonpath={.spec.replicas}"]), "3");
+        let fields = managed_fields(&k, &["deploy", "web", "-n", &ns]);
+        let ops_owns = entry(&fields, "ops", "Update").map(|e| e["fieldsV1"]["f:spec"]["f:replicas"].is_object());
+        assert_ne!(ops_owns, Some(true), "force took replicas from ops: {fields}");
+
+        // A label the applier drops, and nobody else holds, goes.
+        k.ok_stdin(&["apply", "--server-side", "-f", "-"], &deployment(3, "nginx:2", "app: web"));
+        assert_eq!(k.ok(&["get", "deploy", "web", "-n", &ns, "-o", "jsonpath={.metadata.labels}"]), r#"{"app":"web"}"#);
+
+        // From client-side apply to server-side apply: kubectl hands the fields over.
+        let cm = |color: &str| {
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings, namespace: {ns}}}\ndata: {{color: {color}}}\n")
+        };
+        k.ok_stdin(&["apply", "-f", "-"], &cm("blue"));
+        k.ok_stdin(&["apply", "--server-side", "-f", "-"], &cm("blue"));
+        let fields = managed_fields(&k, &["configmap", "settings", "-n", &ns]);
+        assert!(entry(&fields, "kubectl-client-side-apply", "Update").is_none(), "{fields}");
+        assert!(
+            entry(&fields, "kubectl", "Apply").is_some_and(|e| e["fieldsV1"]["f:data"]["f:color"].is_object()),
+            "{fields}"
+        );
+        k.ok_stdin(&["apply", "--server-side", "-f", "-"], &cm("red"));
+        assert_eq!(k.ok(&["get", "configmap", "settings", "-n", &ns, "-o", "jsonpath={.data.color}"]), "red");
+    }
+
+    // Bad apply requests.
+    let path = "/api/v1/namespaces/default/configmaps/x";
+    let apply = Some("application/apply-patch+yaml");
+    let body = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}\n";
+    let no_manager = c.raw("PATCH", path, apply, body).await.unwrap();
+    assert_eq!(no_manager.status, 422, "{}", no_manager.text());
+    assert!(no_manager.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("fieldManager: Required value: is required for apply patch"));
+    let forced = c
+        .raw("PATCH", &format!("{path}?fieldManager=m&force=true"), Some("application/merge-patch+json"), "{}")
+        .await
+        .unwrap();
+    assert_eq!(forced.status, 422, "{}", forced.text());
+    let with_fields = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, managedFields: [{manager: m}]}\n";
+    let sent_fields = c.raw("PATCH", &format!("{path}?fieldManager=m"), apply, with_fields).await.unwrap();
+    assert_eq!(sent_fields.status, 400, "{}", sent_fields.text());
+    let malformed = c.raw("PATCH", &format!("{path}?fieldManager=m"), apply, "data: [unclosed").await.unwrap();
+    assert_eq!(malformed.status, 400, "{}", malformed.text());
+    assert_eq!(c.raw("GET", path, None, "").await.unwrap().status, 404, "nothing stored");
+}

@@ -15,6 +15,7 @@
 
 pub mod args;
 pub mod error;
+pub mod fieldmanager;
 pub mod http;
 pub mod kinds;
 pub mod patch;

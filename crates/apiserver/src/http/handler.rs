@@ -455,7 +455,22 @@ async fn resource(
         "update" => "UpdateOptions",
         _ => "PatchOptions",
     };
+    let header_text = |name| req.headers().get(name).and_then(|h: &HeaderValue| h.to_str().ok()).map(str::to_string);
+    let manager = match verb {
+        "create" | "update" | "patch" => {
+            let apply = verb == "patch"
+                && header_text(header::CONTENT_TYPE).is_some_and(|ct| ct.starts_with("application/apply-patch"));
+            Some(crate::fieldmanager::manager(
+                query.get("fieldManager").map(String::as_str),
+                header_text(header::USER_AGENT).as_deref(),
+                apply,
+                query.get("force").map(String::as_str),
+            )?)
+        }
+        _ => None,
+    };
     let write = WriteOptions {
+        manager,
         dry_run: dry_run(query)?,
         field_validation: FieldValidation::parse(query.get("fieldValidation").map(String::as_str), options_kind)?,
         warnings: Arc::default(),

@@ -125,3 +125,8 @@ static TYPES: LazyLock<HashMap<&'static str, HashMap<&'static str, Typed>>> = La
 pub fn find(api_version: &str, kind: &str) -> Option<&'static Typed> {
     TYPES.get(api_version)?.get(kind)
 }
+
+/// Every built-in type.
+pub fn all() -> impl Iterator<Item = &'static Typed> {
+    TYPES.values().flat_map(|by_kind| by_kind.values())
+}

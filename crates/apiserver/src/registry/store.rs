@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 
 use crate::error::{ApiError, Result};
+use crate::fieldmanager::{self, Manager};
 use crate::kinds::unknown_fields::{self, FieldValidation, Warnings};
 use crate::kinds::{self, strategy, strategy::Propagation};
 use crate::rbac::policy::Policy;
@@ -46,6 +47,8 @@ pub struct WriteOptions {
     /// What the writer's own rights require of the object it would store, checked after
     /// defaulting and validation (RBAC's escalation check).
     pub check: Option<WriteCheck>,
+    /// Who writes, for `managedFields`; writes of the server itself have none.
+    pub manager: Option<Manager>,
 }
 
 /// A check of the object a write would store, on behalf of whoever writes it.
@@ -575,6 +578,9 @@ impl Store {
         if def.group.is_empty() && def.resource == "pods" {
             self.mount_service_account_token(namespace, &mut obj).await;
         }
+        if let Some(m) = opts.manager.as_ref().filter(|m| !m.apply) {
+            fieldmanager::update(def, version, None, &mut obj, &m.name, None);
+        }
         let name = meta_str(&obj, "name").to_string();
         if opts.dry_run {
             return Ok(obj);
@@ -747,6 +753,9 @@ impl Store {
             meta::drop_empty_metadata(&mut new);
             self.admit(def, version, &mut new, Some(old), opts)?;
         }
+        if let Some(m) = opts.manager.as_ref().filter(|m| !m.apply) {
+            fieldmanager::update(def, version, Some(old), &mut new, &m.name, subresource);
+        }
         // Built-ins bump generation in their update strategy (kinds::defaults); custom
         // objects bump it on any change outside metadata and status.
         if def.crd.is_some() && meta::spec_part(&new) != meta::spec_part(old) {
@@ -817,7 +826,10 @@ impl Store {
                 Some(kv) => kv,
                 None if patch_type == PatchType::Apply && subresource.is_none() => {
                     // Server-side apply creates what does not exist yet.
-                    let mut obj = patch.clone();
+                    let mut obj = match &opts.manager {
+                        Some(m) => fieldmanager::apply(def, version, None, patch, m, None)?,
+                        None => patch.clone(),
+                    };
                     if meta_str(&obj, "name").is_empty() {
                         meta::metadata_mut(&mut obj).insert("name".into(), json!(name));
                     }
@@ -826,7 +838,10 @@ impl Store {
                 None => return Err(ApiError::not_found(&def.group, &def.resource, name)),
             };
             let old = self.decode(def, version, &current)?;
-            let patched = crate::patch::apply(def, &old, patch_type, patch)?;
+            let patched = match (&opts.manager, patch_type) {
+                (Some(m), PatchType::Apply) => fieldmanager::apply(def, version, Some(&old), patch, m, subresource)?,
+                _ => crate::patch::apply(def, &old, patch_type, patch)?,
+            };
             let patched_rv = meta_str(&patched, "resourceVersion").to_string();
             if !patched_rv.is_empty() && patched_rv != current.mod_revision.to_string() {
                 return Err(ApiError::modified(&def.group, &def.resource, name));

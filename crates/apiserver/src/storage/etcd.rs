@@ -70,6 +70,9 @@ pub struct Event {
     pub prev: Option<Kv>,
 }
 
+/// The largest gRPC message read from etcd (kube-apiserver's MaxCallRecvMsgSize).
+const MAX_MESSAGE: usize = i32::MAX as usize;
+
 /// A handle on the etcd cluster; cheap to clone.
 #[derive(Clone)]
 pub struct Storage {
@@ -94,6 +97,12 @@ fn compacted_from(err: &etcd_client::Error) -> bool {
 
 impl Storage {
     /// Connects to etcd; fails fast when no endpoint answers.
+    /// The KV client, taking answers of any size: a list of many large objects goes past
+    /// gRPC's default 4 MiB (kube-apiserver lifts the limit the same way).
+    fn kv(&self) -> etcd_client::KvClient {
+        self.client.kv_client().max_decoding_message_size(MAX_MESSAGE)
+    }
+
     pub async fn connect(endpoints: &[String]) -> Result<Self> {
         let opts = ConnectOptions::new()
             .with_connect_timeout(std::time::Duration::from_secs(5))
@@ -125,7 +134,7 @@ impl Storage {
 
     /// Reads one key.
     pub async fn get(&self, key: &str) -> Result<Option<Kv>> {
-        let resp = self.client.kv_client().get(key, None).await.map_err(StorageError::Request)?;
+        let resp = self.kv().get(key, None).await.map_err(StorageError::Request)?;
         resp.kvs().first().map(Kv::from_etcd).transpose()
     }
 
@@ -134,7 +143,7 @@ impl Storage {
         let txn = Txn::new()
             .when([Compare::create_revision(key, CompareOp::Equal, 0)])
             .and_then([TxnOp::put(key, value, None)]);
-        let resp = self.client.kv_client().txn(txn).await.map_err(StorageError::Request)?;
+        let resp = self.kv().txn(txn).await.map_err(StorageError::Request)?;
         let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
         Ok(if resp.succeeded() { Ok(revision) } else { Err(()) })
     }
@@ -159,7 +168,7 @@ impl Storage {
     }
 
     async fn compare_and(&self, txn: Txn) -> Result<Result<i64, Option<Kv>>> {
-        let resp = self.client.kv_client().txn(txn).await.map_err(StorageError::Request)?;
+        let resp = self.kv().txn(txn).await.map_err(StorageError::Request)?;
         if resp.succeeded() {
             return Ok(Ok(resp.header().map(|h| h.revision()).unwrap_or(0)));
         }
@@ -173,13 +182,13 @@ impl Storage {
 
     /// Puts a key unconditionally (for bookkeeping keys such as IP allocations).
     pub async fn put(&self, key: &str, value: Vec<u8>) -> Result<i64> {
-        let resp = self.client.kv_client().put(key, value, None).await.map_err(StorageError::Request)?;
+        let resp = self.kv().put(key, value, None).await.map_err(StorageError::Request)?;
         Ok(resp.header().map(|h| h.revision()).unwrap_or(0))
     }
 
     /// Deletes a key unconditionally.
     pub async fn delete_key(&self, key: &str) -> Result<()> {
-        self.client.kv_client().delete(key, None).await.map_err(StorageError::Request)?;
+        self.kv().delete(key, None).await.map_err(StorageError::Request)?;
         Ok(())
     }
 
@@ -198,7 +207,7 @@ impl Storage {
     pub async fn list(&self, prefix: &str, start: &str, revision: i64, limit: i64) -> Result<ListPage> {
         let from = if start.is_empty() { prefix } else { start };
         let opts = GetOptions::new().with_range(prefix_end(prefix)).with_revision(revision).with_limit(limit);
-        let resp = match self.client.kv_client().get(from, Some(opts)).await {
+        let resp = match self.kv().get(from, Some(opts)).await {
             Ok(resp) => resp,
             Err(err) if compacted_from(&err) => {
                 return Err(StorageError::Compacted { requested: revision, compacted: 0 });
@@ -222,7 +231,13 @@ impl Storage {
         if previous {
             opts = opts.with_prev_key();
         }
-        let stream = self.client.watch_client().watch(prefix, Some(opts)).await.map_err(StorageError::Request)?;
+        let stream = self
+            .client
+            .watch_client()
+            .max_decoding_message_size(MAX_MESSAGE)
+            .watch(prefix, Some(opts))
+            .await
+            .map_err(StorageError::Request)?;
         Ok(WatchStream { inner: stream, requested: revision, progress: revision.saturating_sub(1) })
     }
 

@@ -119,6 +119,47 @@ pub fn definitions(snapshot: &Snapshot, only: Option<(&str, &str)>, flavor: Flav
     out
 }
 
+/// The definitions of every built-in type with only what describes structure (properties,
+/// items, maps, references and the list and map types), for server-side apply. Built once, on
+/// first use.
+pub fn builtin_structure() -> &'static Map<String, Value> {
+    static STRUCTURE: LazyLock<Map<String, Value>> = LazyLock::new(|| {
+        let mut generator = SchemaSettings::draft07()
+            .with(|s| {
+                s.meta_schema = None;
+                s.transforms = Vec::new();
+            })
+            .into_generator();
+        for t in typed::all() {
+            (t.schema)(&mut generator);
+        }
+        generator.subschema_for::<ObjectMeta>();
+        let mut out = generator.take_definitions(false);
+        add_extensions(&mut out);
+        for schema in out.values_mut() {
+            keep_structure(schema);
+        }
+        out
+    });
+    &STRUCTURE
+}
+
+/// Drops descriptions and everything else that says nothing of a value's shape.
+fn keep_structure(schema: &mut Value) {
+    let Value::Object(fields) = schema else { return };
+    fields.retain(|k, _| {
+        matches!(k.as_str(), "properties" | "items" | "additionalProperties" | "$ref" | "type")
+            || k.starts_with("x-kubernetes-")
+    });
+    for (key, value) in fields.iter_mut() {
+        match (key.as_str(), value) {
+            ("properties", Value::Object(named)) => named.values_mut().for_each(keep_structure),
+            ("items" | "additionalProperties", value) => keep_structure(value),
+            _ => {}
+        }
+    }
+}
+
 /// A custom kind's definition from its CRD schema, and its list.
 fn add_custom(
     generator: &mut SchemaGenerator,
