@@ -891,3 +891,56 @@ async fn server_side_apply_tracks_managers_and_conflicts() {
     assert_eq!(malformed.status, 400, "{}", malformed.text());
     assert_eq!(c.raw("GET", path, None, "").await.unwrap().status, 404, "nothing stored");
 }
+
+/// Pod Security admission: a `restricted` namespace refuses a privileged pod with kube's
+/// message and admits a compliant one, `warn` prints kube's warning, and a workload's pod
+/// template is only warned about.
+#[tokio::test]
+async fn pod_security_levels_refuse_and_warn() {
+    let c = Cluster::start().await.unwrap();
+    let k = Kubectl::version(&c.kubeconfig(), "1.32");
+    k.ok(&["create", "namespace", "locked"]);
+    k.ok(&["label", "namespace", "locked", "pod-security.kubernetes.io/enforce=restricted"]);
+    let privileged = "apiVersion: v1\nkind: Pod\nmetadata: {name: root, namespace: locked}\nspec:\n  containers:\n  - {name: app, image: busybox, securityContext: {privileged: true}}\n";
+    let refused = eventually(Duration::from_secs(10), "the namespace's level to apply", || async {
+        let out = k.run(&["create", "-f", "-"], Some(privileged));
+        (!out.success).then_some(out.stderr)
+    })
+    .await
+    .unwrap();
+    assert!(
+        refused.contains(r#"Error from server (Forbidden): error when creating "STDIN": pods "root" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "app" must set securityContext.capabilities.drop=["ALL"]), privileged (container "app" must not set securityContext.privileged=true), runAsNonRoot != true (pod or container "app" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "app" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")"#),
+        "{refused}"
+    );
+    assert!(k.run(&["get", "pod", "root", "-n", "locked"], None).stderr.contains("NotFound"), "nothing stored");
+    let compliant = "apiVersion: v1\nkind: Pod\nmetadata: {name: app, namespace: locked}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - name: app\n    image: busybox\n    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n";
+    assert_eq!(k.ok_stdin(&["create", "-f", "-"], compliant).trim(), "pod/app created");
+    let deployment = k.run(&["create", "deployment", "web", "-n", "locked", "--image=nginx"], None);
+    assert!(deployment.success, "{}", deployment.stderr);
+    assert!(
+        deployment
+            .stderr
+            .contains(r#"Warning: would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false"#),
+        "{}",
+        deployment.stderr
+    );
+
+    k.ok(&["create", "namespace", "loose"]);
+    k.ok(&["label", "namespace", "loose", "pod-security.kubernetes.io/warn=baseline"]);
+    let host = "apiVersion: v1\nkind: Pod\nmetadata: {name: host, namespace: loose}\nspec:\n  hostNetwork: true\n  containers:\n  - {name: app, image: busybox}\n";
+    let warned = eventually(Duration::from_secs(10), "the warn level to apply", || async {
+        let out = k.run(&["create", "-f", "-"], Some(host));
+        assert!(out.success, "{}", out.stderr);
+        if out.stderr.contains("Warning") {
+            return Some(out.stderr);
+        }
+        k.ok(&["delete", "pod", "host", "-n", "loose", "--grace-period=0", "--force"]);
+        None
+    })
+    .await
+    .unwrap();
+    assert!(
+        warned.contains(r#"Warning: would violate PodSecurity "baseline:latest": host namespaces (hostNetwork)"#),
+        "{warned}"
+    );
+}

@@ -8,6 +8,7 @@ pub mod defaults;
 pub mod events;
 pub mod fields;
 pub mod hpa;
+pub mod podsecurity;
 pub mod shape;
 pub mod strategy;
 pub mod typed;

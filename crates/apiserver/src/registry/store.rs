@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use crate::error::{ApiError, Result};
 use crate::fieldmanager::{self, Manager};
 use crate::kinds::unknown_fields::{self, FieldValidation, Warnings};
-use crate::kinds::{self, strategy, strategy::Propagation};
+use crate::kinds::{self, podsecurity, strategy, strategy::Propagation};
 use crate::rbac::policy::Policy;
 use crate::registry::meta::{self, meta_str};
 use crate::registry::resources::{ResourceDef, Resources};
@@ -156,13 +156,23 @@ pub fn namespace_terminating(ns: &Value) -> bool {
     meta::is_deleting(ns) || ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
 }
 
-/// Known namespaces and whether each is terminating.
+/// Known namespaces, whether each is terminating, and the `pod-security.kubernetes.io/`
+/// labels of those that have some (what Pod Security admission reads).
 #[derive(Default)]
-pub struct NamespaceCache(std::sync::RwLock<std::collections::HashMap<String, bool>>);
+pub struct NamespaceCache(
+    std::sync::RwLock<std::collections::HashMap<String, bool>>,
+    std::sync::RwLock<std::collections::HashMap<String, Value>>,
+);
 
 impl NamespaceCache {
     pub fn get(&self, name: &str) -> Option<bool> {
         self.0.read().ok()?.get(name).copied()
+    }
+
+    /// The namespace as Pod Security admission needs it (its pod-security labels), if it has
+    /// any such label.
+    pub fn pod_security(&self, name: &str) -> Option<Value> {
+        self.1.read().ok()?.get(name).cloned()
     }
 
     /// Whether any known namespace is terminating.
@@ -177,6 +187,23 @@ impl NamespaceCache {
                 Some(ns) => map.insert(name.to_string(), namespace_terminating(ns)),
                 None => map.remove(name),
             };
+        }
+        let labels: serde_json::Map<String, Value> = state
+            .and_then(|ns| ns.pointer("/metadata/labels"))
+            .and_then(Value::as_object)
+            .map(|l| {
+                l.iter()
+                    .filter(|(k, _)| k.starts_with("pod-security.kubernetes.io/"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Ok(mut map) = self.1.write() {
+            if labels.is_empty() {
+                map.remove(name);
+            } else {
+                map.insert(name.to_string(), json!({"metadata": {"labels": labels}}));
+            }
         }
     }
 }
@@ -530,6 +557,34 @@ impl Store {
         kinds::defaults::add_service_account_token_volume(pod, &meta::generate_name(""));
     }
 
+    /// Pod Security admission on a pod (refused when its namespace's enforce level says so)
+    /// and on the pod templates of workloads (warnings only), from the namespace's labels.
+    fn pod_security(&self, def: &ResourceDef, namespace: &str, obj: &Value, opts: &WriteOptions) -> Result<()> {
+        let (holder, enforce) = match (def.group.as_str(), def.resource.as_str()) {
+            ("", "pods") => (Some(obj), true),
+            ("", "podtemplates") => (obj.get("template"), false),
+            ("", "replicationcontrollers")
+            | ("apps", "deployments" | "replicasets" | "statefulsets" | "daemonsets")
+            | ("batch", "jobs") => (obj.pointer("/spec/template"), false),
+            ("batch", "cronjobs") => (obj.pointer("/spec/jobTemplate/spec/template"), false),
+            _ => (None, false),
+        };
+        let Some(holder) = holder else { return Ok(()) };
+        let (Some(spec), Some(ns)) = (holder.get("spec"), self.namespaces.pod_security(namespace)) else {
+            return Ok(());
+        };
+        let mut warnings = Vec::new();
+        match podsecurity::check(&ns, holder, spec, enforce, &mut warnings) {
+            podsecurity::Verdict::Refused(why) => Err(ApiError::forbidden("", "pods", meta_str(obj, "name"), &why)),
+            podsecurity::Verdict::Allowed => {
+                for w in warnings {
+                    opts.warnings.add(w);
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// CREATE. `namespace` is the URL's (empty for cluster-scoped resources).
     pub async fn create(
         &self,
@@ -578,6 +633,7 @@ impl Store {
         if def.group.is_empty() && def.resource == "pods" {
             self.mount_service_account_token(namespace, &mut obj).await;
         }
+        self.pod_security(def, namespace, &obj, opts)?;
         if let Some(m) = opts.manager.as_ref().filter(|m| !m.apply) {
             fieldmanager::update(def, version, None, &mut obj, &m.name, None);
         }
