@@ -944,3 +944,47 @@ async fn pod_security_levels_refuse_and_warn() {
         "{warned}"
     );
 }
+
+/// ResourceQuota: usage kept in `status.used`, kube's 403 when a create would exceed it or a
+/// pod does not name what the quota limits, and usage given back when a pod goes.
+#[tokio::test]
+async fn resource_quota_counts_refuses_and_gives_back() {
+    let c = Cluster::start().await.unwrap();
+    let k = Kubectl::version(&c.kubeconfig(), "1.32");
+    k.ok(&["create", "namespace", "q"]);
+    k.ok(&["create", "quota", "compute", "-n", "q", "--hard=pods=2,requests.cpu=1"]);
+    let used = |k: &Kubectl| k.ok(&["get", "quota", "compute", "-n", "q", "-o", "jsonpath={.status.used}"]);
+    eventually(Duration::from_secs(10), "the quota's status", || async {
+        (used(&k) == r#"{"pods":"0","requests.cpu":"0"}"#).then_some(())
+    })
+    .await
+    .unwrap();
+    let pod = |name: &str, cpu: Option<&str>| {
+        let resources = cpu.map(|c| format!(", resources: {{requests: {{cpu: {c}}}}}")).unwrap_or_default();
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: q}}\nspec:\n  containers:\n  - {{name: app, image: busybox{resources}}}\n")
+    };
+    k.ok_stdin(&["create", "-f", "-"], &pod("a", Some("300m")));
+    k.ok_stdin(&["create", "-f", "-"], &pod("b", Some("300m")));
+    assert_eq!(used(&k), r#"{"pods":"2","requests.cpu":"600m"}"#);
+    let exceeded = k.run(&["create", "-f", "-"], Some(&pod("c", Some("300m"))));
+    assert!(
+        exceeded.stderr.contains(r#"Error from server (Forbidden): error when creating "STDIN": pods "c" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=2, limited: pods=2"#),
+        "{}",
+        exceeded.stderr
+    );
+    let unnamed = k.run(&["create", "-f", "-"], Some(&pod("d", None)));
+    assert!(
+        unnamed.stderr.contains(r#"pods "d" is forbidden: failed quota: compute: must specify requests.cpu for: app"#),
+        "{}",
+        unnamed.stderr
+    );
+    k.ok(&["delete", "pod", "a", "-n", "q", "--grace-period=0", "--force"]);
+    eventually(Duration::from_secs(10), "the deleted pod's usage to come back", || async {
+        (used(&k) == r#"{"pods":"1","requests.cpu":"300m"}"#).then_some(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(k.ok_stdin(&["create", "-f", "-"], &pod("c", Some("300m"))).trim(), "pod/c created");
+    let describe = k.ok(&["describe", "quota", "compute", "-n", "q"]);
+    assert!(rows(&describe).iter().any(|r| r == &["pods", "2", "2"]), "{describe}");
+}

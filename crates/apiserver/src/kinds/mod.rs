@@ -9,6 +9,7 @@ pub mod events;
 pub mod fields;
 pub mod hpa;
 pub mod podsecurity;
+pub mod quota;
 pub mod shape;
 pub mod strategy;
 pub mod typed;

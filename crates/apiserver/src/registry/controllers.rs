@@ -109,6 +109,9 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
         let obj = || value.and_then(|v| serde_json::from_slice::<Value>(v).ok());
         if let Some(rest) = key.strip_prefix(&root) {
             store.rbac.note(rest, obj().as_ref());
+            if let Some((ns, name)) = rest.strip_prefix("resourcequotas/").and_then(|r| r.split_once('/')) {
+                store.quotas.note(ns, name, value.is_some());
+            }
         }
         if let Some(name) = key.strip_prefix(&ns_prefix) {
             store.namespaces.set(name, obj().as_ref());
@@ -124,6 +127,14 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
         note_shared_state(&kv.key, Some(&kv.value));
     }
     crate::rbac::aggregate(store).await;
+    // Namespaces whose quotas need recalculating, done on the tick.
+    let mut quota_dirty: HashSet<String> = page
+        .kvs
+        .iter()
+        .filter(|kv| kv.key.contains("/resourcequotas/"))
+        .filter_map(|kv| locate(store, &kv.key))
+        .map(|(_, ns, _)| ns)
+        .collect();
     // Dependents whose owners went away while no server watched are collected at start.
     let keys: Vec<String> = index.entries.keys().cloned().collect();
     for key in keys {
@@ -140,6 +151,7 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
                 let roles_changed = events
                     .iter()
                     .any(|ev| ev.kv.key.strip_prefix(&root).is_some_and(crate::rbac::policy::Policy::is_cluster_role));
+                let keys: Vec<String> = events.iter().map(|ev| ev.kv.key.clone()).collect();
                 for ev in events {
                     match ev.kind {
                         EventKind::Put => {
@@ -161,12 +173,21 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
                 for key in written {
                     collect_if_orphaned(store, &index, &key).await;
                 }
+                // After the events are noted: a new quota makes its namespace one with quotas.
+                for key in keys.iter().filter(|_| store.quotas.any()) {
+                    if let Some((_, ns, _)) = locate(store, key).filter(|(_, ns, _)| store.quotas.has(ns)) {
+                        quota_dirty.insert(ns);
+                    }
+                }
                 finalize(store, &index).await;
                 if roles_changed {
                     crate::rbac::aggregate(store).await;
                 }
             }
             _ = tick.tick() => {
+                for ns in std::mem::take(&mut quota_dirty) {
+                    crate::registry::quota::recalculate(store, &ns).await;
+                }
                 finalize(store, &index).await;
                 delete_namespaces(store).await;
             }

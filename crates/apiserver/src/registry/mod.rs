@@ -5,6 +5,7 @@
 pub mod bootstrap;
 pub mod controllers;
 pub mod meta;
+pub mod quota;
 pub mod resources;
 pub mod selector;
 pub mod services;

@@ -15,6 +15,7 @@ use crate::kinds::unknown_fields::{self, FieldValidation, Warnings};
 use crate::kinds::{self, podsecurity, strategy, strategy::Propagation};
 use crate::rbac::policy::Policy;
 use crate::registry::meta::{self, meta_str};
+use crate::registry::quota::{self, QuotaCache};
 use crate::registry::resources::{ResourceDef, Resources};
 use crate::registry::selector::{FieldSelector, LabelSelector};
 use crate::registry::services::Allocator;
@@ -149,6 +150,8 @@ pub struct Store {
     pub namespaces: NamespaceCache,
     /// Roles, ClusterRoles and their bindings, kept by the in-server watch for authorization.
     pub rbac: Arc<Policy>,
+    /// The ResourceQuotas of each namespace, kept by the in-server watch for admission.
+    pub quotas: QuotaCache,
 }
 
 /// Whether a namespace object is being deleted.
@@ -218,6 +221,7 @@ impl Store {
             changed: Arc::new(Notify::new()),
             namespaces: NamespaceCache::default(),
             rbac: Arc::new(Policy::default()),
+            quotas: QuotaCache::default(),
         }
     }
 
@@ -634,6 +638,8 @@ impl Store {
             self.mount_service_account_token(namespace, &mut obj).await;
         }
         self.pod_security(def, namespace, &obj, opts)?;
+        // Boxed: charging updates quotas, and an update may create.
+        Box::pin(quota::charge(self, def, namespace, &obj, opts.dry_run)).await?;
         if let Some(m) = opts.manager.as_ref().filter(|m| !m.apply) {
             fieldmanager::update(def, version, None, &mut obj, &m.name, None);
         }
