@@ -988,3 +988,58 @@ async fn resource_quota_counts_refuses_and_gives_back() {
     let describe = k.ok(&["describe", "quota", "compute", "-n", "q"]);
     assert!(rows(&describe).iter().any(|r| r == &["pods", "2", "2"]), "{describe}");
 }
+
+/// The everyday inspection commands: `describe` (its sections and the object's events),
+/// `diff` against the server's dry run, `edit` through a scripted editor, and `top` answered
+/// as kube answers it without a metrics server.
+#[tokio::test]
+async fn describe_diff_edit_and_top() {
+    let c = Cluster::start().await.unwrap();
+    let k = Kubectl::version(&c.kubeconfig(), "1.32");
+    let manifest = |replicas: u32| {
+        format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers:\n      - {{name: web, image: nginx}}\n")
+    };
+    k.ok_stdin(&["apply", "-f", "-"], &manifest(1));
+    k.ok(&["expose", "deployment", "web", "--port=80"]);
+    k.ok(&["run", "solo", "--image=busybox"]);
+    let deployment = k.ok(&["describe", "deployment", "web"]);
+    for section in [
+        "Name:                   web",
+        "Selector:               app=web",
+        "Replicas:",
+        "StrategyType:           RollingUpdate",
+        "Pod Template:",
+        "Events:",
+    ] {
+        assert!(deployment.contains(section), "{section:?} missing:\n{deployment}");
+    }
+    let service = k.ok(&["describe", "service", "web"]);
+    assert!(
+        service.contains("Type:                     ClusterIP")
+            && service.contains("Port:                     <unset>  80/TCP"),
+        "{service}"
+    );
+    let pod = k.ok(&["describe", "pod", "solo"]);
+    assert!(pod.contains("Containers:\n  solo:"), "{pod}");
+    assert!(pod.lines().any(|l| l.split_whitespace().eq(["Image:", "busybox"])), "{pod}");
+    assert!(pod.contains("kube-api-access-") && pod.contains("TokenExpirationSeconds:  3607"), "{pod}");
+    assert!(k.ok(&["describe", "namespace", "default"]).contains("Status:       Active"));
+
+    // diff exits 1 and shows the change; nothing is changed on the server.
+    let diff = k.run(&["diff", "-f", "-"], Some(&manifest(3)));
+    assert!(!diff.success, "diff exits 1 when something differs: {}", diff.stderr);
+    assert!(diff.stdout.contains("-  replicas: 1") && diff.stdout.contains("+  replicas: 3"), "{}", diff.stdout);
+    assert_eq!(k.ok(&["get", "deployment", "web", "-o", "jsonpath={.spec.replicas}"]), "1");
+
+    // edit with an editor that raises the replicas.
+    let editor = c.dir().join("editor.sh");
+    std::fs::write(&editor, "#!/bin/sh\nsed -i 's/^  replicas: 1$/  replicas: 4/' \"$1\"\n").unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let edited = k.clone().with_env("KUBE_EDITOR", editor.to_str().unwrap()).run(&["edit", "deployment", "web"], None);
+    assert!(edited.success, "{}", edited.stderr);
+    assert_eq!(edited.stdout.trim(), "deployment.apps/web edited");
+    assert_eq!(k.ok(&["get", "deployment", "web", "-o", "jsonpath={.spec.replicas}"]), "4");
+
+    let top = k.run(&["top", "pod"], None);
+    assert!(!top.success && top.stderr.contains("error: Metrics API not available"), "{}", top.stderr);
+}

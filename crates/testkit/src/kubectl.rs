@@ -14,15 +14,18 @@ pub struct Output {
 }
 
 /// A kubectl binary bound to a kubeconfig.
+#[derive(Debug, Clone)]
 pub struct Kubectl {
     bin: PathBuf,
     kubeconfig: PathBuf,
+    /// Environment variables set for every run (e.g. `KUBE_EDITOR`).
+    env: Vec<(String, String)>,
 }
 
 impl Kubectl {
     /// `/usr/bin/kubectl`, which picks the version matching the server's `/version`.
     pub fn new(kubeconfig: &Path) -> Self {
-        Kubectl { bin: PathBuf::from("/usr/bin/kubectl"), kubeconfig: kubeconfig.to_path_buf() }
+        Kubectl { bin: PathBuf::from("/usr/bin/kubectl"), kubeconfig: kubeconfig.to_path_buf(), env: Vec::new() }
     }
 
     /// A specific kubectl version installed beside it (`1.27` ... `1.33`).
@@ -30,14 +33,21 @@ impl Kubectl {
         Kubectl {
             bin: PathBuf::from(format!("/usr/lib/google-cloud-sdk/bin/kubectl.{version}")),
             kubeconfig: kubeconfig.to_path_buf(),
+            env: Vec::new(),
         }
+    }
+
+    /// The same kubectl with `key=value` in its environment.
+    pub fn with_env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
+        self
     }
 
     /// Runs kubectl with `args` (and `stdin` when given).
     pub fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
         use std::io::Write;
         let mut cmd = Command::new(&self.bin);
-        cmd.arg("--kubeconfig").arg(&self.kubeconfig).args(args);
+        cmd.arg("--kubeconfig").arg(&self.kubeconfig).args(args).envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd.stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());

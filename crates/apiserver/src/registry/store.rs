@@ -138,6 +138,17 @@ impl From<StorageError> for ApiError {
     }
 }
 
+/// Admission webhooks and ValidatingAdmissionPolicies are stored but not called yet: every
+/// write of one says so in a warning rather than pretending they are in force.
+fn not_enforced_notice(def: &ResourceDef, opts: &WriteOptions) {
+    if def.group == "admissionregistration.k8s.io" {
+        opts.warnings.add(format!(
+            "nestor-apiserver stores {} but does not call admission webhooks or evaluate admission policies yet: this one is not enforced",
+            def.resource
+        ));
+    }
+}
+
 /// The generic store over etcd for every resource.
 pub struct Store {
     pub storage: Storage,
@@ -638,6 +649,7 @@ impl Store {
             self.mount_service_account_token(namespace, &mut obj).await;
         }
         self.pod_security(def, namespace, &obj, opts)?;
+        not_enforced_notice(def, opts);
         // Boxed: charging updates quotas, and an update may create.
         Box::pin(quota::charge(self, def, namespace, &obj, opts.dry_run)).await?;
         if let Some(m) = opts.manager.as_ref().filter(|m| !m.apply) {
@@ -814,6 +826,7 @@ impl Store {
             }
             meta::drop_empty_metadata(&mut new);
             self.admit(def, version, &mut new, Some(old), opts)?;
+            not_enforced_notice(def, opts);
         }
         if let Some(m) = opts.manager.as_ref().filter(|m| !m.apply) {
             fieldmanager::update(def, version, Some(old), &mut new, &m.name, subresource);
