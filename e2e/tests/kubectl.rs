@@ -429,6 +429,21 @@ async fn unknown_fields_are_rejected_warned_or_dropped() {
     assert_eq!(warned.headers["warning"], r#"299 - "unknown field \"spec.bogus\"""#);
     let bad = c.raw("PATCH", &format!("{path}?fieldValidation=Loud"), merge, "{}").await.unwrap();
     assert_eq!(bad.status, 422, "{}", bad.text());
+    // A key repeated in a JSON body: named by Strict, warned about by Warn (the last value wins).
+    let twice =
+        r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"twice"},"data":{"a":"1","a":"2"},"dtaa":{}}"#;
+    let cms = "/api/v1/namespaces/default/configmaps";
+    let strict = c.raw("POST", &format!("{cms}?fieldValidation=Strict"), None, twice).await.unwrap();
+    assert_eq!(strict.status, 400, "{}", strict.text());
+    assert_eq!(
+        strict.json()["message"],
+        r#"ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: duplicate field "data.a", unknown field "dtaa""#
+    );
+    let warned = c.raw("POST", cms, None, twice).await.unwrap();
+    assert_eq!(warned.status, 201, "{}", warned.text());
+    let said: Vec<&str> = warned.headers.get_all("warning").iter().filter_map(|v| v.to_str().ok()).collect();
+    assert!(said.contains(&r#"299 - "duplicate field \"data.a\"""#), "{said:?}");
+    assert_eq!(warned.json()["data"]["a"], "2");
 
     // Custom resources: the fields their schema prunes.
     k.ok_stdin(&["apply", "-f", "-"], WIDGET_CRD);
@@ -1042,4 +1057,65 @@ async fn describe_diff_edit_and_top() {
 
     let top = k.run(&["top", "pod"], None);
     assert!(!top.success && top.stderr.contains("error: Metrics API not available"), "{}", top.stderr);
+}
+
+/// The admission plugins that read other objects: Priority, DefaultStorageClass and
+/// LimitRanger, with kube's answers.
+#[tokio::test]
+async fn admission_plugins_default_and_refuse() {
+    let c = Cluster::start().await.unwrap();
+    let k = Kubectl::version(&c.kubeconfig(), "1.32");
+    let pod = |name: &str, extra: &str| {
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n{extra}  containers:\n  - {{name: app, image: busybox}}\n")
+    };
+    k.ok(&["create", "priorityclass", "high", "--value=1000"]);
+    k.ok_stdin(&["create", "-f", "-"], &pod("urgent", "  priorityClassName: high\n"));
+    assert_eq!(
+        k.ok(&["get", "pod", "urgent", "-o", "jsonpath={.spec.priority} {.spec.preemptionPolicy}"]),
+        "1000 PreemptLowerPriority"
+    );
+    let unknown = k.run(&["create", "-f", "-"], Some(&pod("lost", "  priorityClassName: nope\n")));
+    assert!(
+        unknown.stderr.contains(r#"pods "lost" is forbidden: no PriorityClass with name nope was found"#),
+        "{}",
+        unknown.stderr
+    );
+    k.ok(&["create", "priorityclass", "normal", "--value=10", "--global-default"]);
+    k.ok_stdin(&["create", "-f", "-"], &pod("plain", ""));
+    assert_eq!(
+        k.ok(&["get", "pod", "plain", "-o", "jsonpath={.spec.priorityClassName} {.spec.priority}"]),
+        "normal 10"
+    );
+
+    let sc = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: fast, annotations: {storageclass.kubernetes.io/is-default-class: \"true\"}}\nprovisioner: example.com/fast\n";
+    k.ok_stdin(&["create", "-f", "-"], sc);
+    let claim = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n";
+    k.ok_stdin(&["create", "-f", "-"], claim);
+    assert_eq!(k.ok(&["get", "pvc", "data", "-o", "jsonpath={.spec.storageClassName}"]), "fast");
+
+    k.ok(&["create", "namespace", "limited"]);
+    let range = "apiVersion: v1\nkind: LimitRange\nmetadata: {name: cpu, namespace: limited}\nspec:\n  limits:\n  - {type: Container, default: {cpu: 500m}, defaultRequest: {cpu: 100m}, max: {cpu: \"1\"}}\n";
+    k.ok_stdin(&["create", "-f", "-"], range);
+    k.ok(&["run", "small", "-n", "limited", "--image=busybox"]);
+    assert_eq!(
+        k.ok(&["get", "pod", "small", "-n", "limited", "-o", "jsonpath={.spec.containers[0].resources}"]),
+        r#"{"limits":{"cpu":"500m"},"requests":{"cpu":"100m"}}"#
+    );
+    let big = k.run(
+        &[
+            "run",
+            "big",
+            "-n",
+            "limited",
+            "--image=busybox",
+            "--overrides",
+            r#"{"spec":{"containers":[{"name":"big","image":"busybox","resources":{"limits":{"cpu":"2"}}}]}}"#,
+        ],
+        None,
+    );
+    assert!(
+        big.stderr.contains(r#"pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2"#),
+        "{}",
+        big.stderr
+    );
 }

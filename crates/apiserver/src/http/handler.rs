@@ -24,7 +24,7 @@ use crate::http::request_info::RequestInfo;
 use crate::http::table::{self, IncludeObject};
 use crate::http::{authz, discovery, impersonation, openapi};
 use crate::kinds::strategy::Propagation;
-use crate::kinds::unknown_fields::FieldValidation;
+use crate::kinds::unknown_fields::{self, FieldValidation};
 use crate::registry::resources::ResourceDef;
 use crate::registry::selector::{FieldSelector, LabelSelector};
 use crate::registry::store::WriteCheck;
@@ -315,6 +315,15 @@ async fn read_object(req: Request<Incoming>) -> Result<Value> {
     negotiate::decode_body(content_type.as_deref(), &body)
 }
 
+/// A whole object sent to create or update, and the keys a JSON body repeated.
+async fn read_written_object(req: Request<Incoming>, write: &WriteOptions) -> Result<(Value, WriteOptions)> {
+    let (content_type, body) = read_body(req).await?;
+    let obj = negotiate::decode_body(content_type.as_deref(), &body)?;
+    let json = content_type.as_deref().is_none_or(|ct| ct.starts_with("application/json"));
+    let duplicates = if json { unknown_fields::duplicates(&body) } else { Vec::new() };
+    Ok((obj, WriteOptions { duplicates, ..write.clone() }))
+}
+
 fn dry_run(query: &HashMap<String, String>) -> Result<bool> {
     match query.get("dryRun").map(String::as_str) {
         None | Some("") => Ok(false),
@@ -471,6 +480,7 @@ async fn resource(
     };
     let write = WriteOptions {
         manager,
+        duplicates: Vec::new(),
         dry_run: dry_run(query)?,
         field_validation: FieldValidation::parse(query.get("fieldValidation").map(String::as_str), options_kind)?,
         warnings: Arc::default(),
@@ -497,7 +507,7 @@ async fn resource(
         }
         ("watch", None) => watch_response(state, def, version, ns_filter, query, output).await,
         ("create", None) => {
-            let obj = read_object(req).await?;
+            let (obj, write) = read_written_object(req, &write).await?;
             let created = if def.group.is_empty() && def.resource == "bindings" {
                 subresources::bind(store, ns, &obj, &write).await?
             } else if def.kind == "TokenReview" {
@@ -530,7 +540,7 @@ async fn resource(
             Ok(object_response(StatusCode::CREATED, Output::Json, &status))
         }
         ("update", None | Some("status")) => {
-            let obj = read_object(req).await?;
+            let (obj, write) = read_written_object(req, &write).await?;
             let updated = store.update(&def, version, ns, &info.name, obj, sub, &write).await?;
             Ok(render(&def, version, output, StatusCode::OK, updated, query))
         }

@@ -119,11 +119,21 @@ fn walk(obj: &mut Value, known: &Value, path: &str, found: &mut Vec<String>) {
 /// Applies `mode` to the unknown fields `found` in a write: Strict fails with kube's
 /// "strict decoding error", Warn records one warning each, Ignore does nothing. `context`
 /// starts the message (`Pod in version "v1" cannot be handled as a Pod: `, or empty for a patch).
-pub fn enforce(mode: FieldValidation, found: &[String], context: &str, warnings: &Warnings) -> Result<()> {
-    if found.is_empty() {
+pub fn enforce(
+    mode: FieldValidation,
+    duplicated: &[String],
+    found: &[String],
+    context: &str,
+    warnings: &Warnings,
+) -> Result<()> {
+    if found.is_empty() && duplicated.is_empty() {
         return Ok(());
     }
-    let each: Vec<String> = found.iter().map(|f| format!("unknown field {f:?}")).collect();
+    let each: Vec<String> = duplicated
+        .iter()
+        .map(|f| format!("duplicate field {f:?}"))
+        .chain(found.iter().map(|f| format!("unknown field {f:?}")))
+        .collect();
     match mode {
         FieldValidation::Strict => {
             Err(ApiError::bad_request(format!("{context}strict decoding error: {}", each.join(", "))))
@@ -136,10 +146,85 @@ pub fn enforce(mode: FieldValidation, found: &[String], context: &str, warnings:
     }
 }
 
+/// The paths of keys a JSON body repeats within one object (`metadata.name`,
+/// `spec.containers[0].image`): kube's strict decoder names them, where a plain decode keeps
+/// the last value.
+pub fn duplicates(body: &[u8]) -> Vec<String> {
+    use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+
+    struct Walk<'a> {
+        path: String,
+        out: &'a RefCell<Vec<String>>,
+    }
+    impl<'de> DeserializeSeed<'de> for Walk<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Walk<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> std::result::Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> std::result::Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> std::result::Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> std::result::Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> std::result::Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> std::result::Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+            let mut i = 0;
+            while seq.next_element_seed(Walk { path: format!("{}[{i}]", self.path), out: self.out })?.is_some() {
+                i += 1;
+            }
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+            let mut seen = HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let path = if self.path.is_empty() { key.clone() } else { format!("{}.{key}", self.path) };
+                if !seen.insert(key) {
+                    self.out.borrow_mut().push(path.clone());
+                }
+                map.next_value_seed(Walk { path, out: self.out })?;
+            }
+            Ok(())
+        }
+    }
+    let out = RefCell::new(Vec::new());
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let _ = Walk { path: String::new(), out: &out }.deserialize(&mut de);
+    out.into_inner()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn repeated_keys_are_found_with_their_paths() {
+        let body =
+            br#"{"metadata":{"name":"a","name":"b"},"spec":{"containers":[{"image":"x","image":"y"}]},"data":{"k":1}}"#;
+        assert_eq!(duplicates(body), ["metadata.name", "spec.containers[0].image"]);
+        assert!(duplicates(br#"{"a":{"b":1},"c":{"b":2}}"#).is_empty());
+        assert!(duplicates(b"not json").is_empty());
+    }
 
     #[test]
     fn unknown_fields_are_removed_and_named_with_their_paths() {
@@ -181,16 +266,21 @@ mod tests {
     fn modes() {
         let found = vec!["spec.x".to_string(), "spec.y".to_string()];
         let warnings = Warnings::default();
-        let err =
-            enforce(FieldValidation::Strict, &found, "Pod in version \"v1\" cannot be handled as a Pod: ", &warnings)
-                .unwrap_err();
+        let err = enforce(
+            FieldValidation::Strict,
+            &[],
+            &found,
+            "Pod in version \"v1\" cannot be handled as a Pod: ",
+            &warnings,
+        )
+        .unwrap_err();
         assert_eq!(err.code, 400);
         assert_eq!(
             err.message,
             r#"Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.x", unknown field "spec.y""#
         );
-        enforce(FieldValidation::Warn, &found, "", &warnings).unwrap();
-        enforce(FieldValidation::Ignore, &found, "", &warnings).unwrap();
+        enforce(FieldValidation::Warn, &[], &found, "", &warnings).unwrap();
+        enforce(FieldValidation::Ignore, &[], &found, "", &warnings).unwrap();
         assert_eq!(warnings.take(), [r#"unknown field "spec.x""#, r#"unknown field "spec.y""#]);
         assert_eq!(FieldValidation::parse(None, "CreateOptions").unwrap(), FieldValidation::Warn);
         let err = FieldValidation::parse(Some("Loud"), "CreateOptions").unwrap_err();

@@ -2,6 +2,7 @@
 //! subresources, and the controllers that live inside the server (garbage collection,
 //! namespace deletion, CRD cleanup) and the objects every cluster starts with.
 
+pub mod admission;
 pub mod bootstrap;
 pub mod controllers;
 pub mod meta;

@@ -50,6 +50,9 @@ pub struct WriteOptions {
     pub check: Option<WriteCheck>,
     /// Who writes, for `managedFields`; writes of the server itself have none.
     pub manager: Option<Manager>,
+    /// Keys the request body repeated (JSON bodies of creates and updates), reported with
+    /// the unknown fields.
+    pub duplicates: Vec<String>,
 }
 
 /// A check of the object a write would store, on behalf of whoever writes it.
@@ -545,7 +548,7 @@ impl Store {
             format!("{kind} in version {version:?} cannot be handled as a {kind}: ", kind = def.kind)
         };
         kinds::admit(def, version, obj, old, |unknown| {
-            unknown_fields::enforce(opts.field_validation, &unknown, &context, &opts.warnings)
+            unknown_fields::enforce(opts.field_validation, &opts.duplicates, &unknown, &context, &opts.warnings)
         })?;
         match &opts.check {
             Some(check) => (check.0)(def, obj),
@@ -648,6 +651,7 @@ impl Store {
         if def.group.is_empty() && def.resource == "pods" {
             self.mount_service_account_token(namespace, &mut obj).await;
         }
+        crate::registry::admission::mutate(self, def, namespace, &mut obj).await?;
         self.pod_security(def, namespace, &obj, opts)?;
         not_enforced_notice(def, opts);
         // Boxed: charging updates quotas, and an update may create.

@@ -1,0 +1,175 @@
+//! The mutating admission plugins that need other objects, run on create after defaulting
+//! and validation, as kube-apiserver's admission chain runs them before storing:
+//! - LimitRanger: a namespace's LimitRanges default container requests and limits and
+//!   refuse containers outside their min and max;
+//! - DefaultStorageClass: a claim without `storageClassName` gets the default StorageClass;
+//! - Priority: a pod's `priorityClassName` becomes its `priority`, and a pod without one
+//!   takes the `globalDefault` PriorityClass.
+
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, Result};
+use crate::kinds::defaults::quantity::Quantity;
+use crate::registry::meta::meta_str;
+use crate::registry::resources::ResourceDef;
+use crate::registry::store::{ListOptions, Store};
+
+/// All objects of a resource (core unless `group`), in `namespace` (None: everywhere).
+async fn list(store: &Store, group: &str, resource: &str, namespace: Option<&str>) -> Vec<Value> {
+    let snapshot = store.resources.snapshot();
+    let Some(def) = snapshot.all.iter().find(|d| d.group == group && d.resource == resource && d.crd.is_none()) else {
+        return Vec::new();
+    };
+    let version = def.versions.first().cloned().unwrap_or_default();
+    store
+        .list_items(def, &version, namespace, &ListOptions::default())
+        .await
+        .map(|(items, ..)| items)
+        .unwrap_or_default()
+}
+
+/// Runs the plugins that apply to `obj` of `def`.
+pub async fn mutate(store: &Store, def: &ResourceDef, namespace: &str, obj: &mut Value) -> Result<()> {
+    match (def.group.as_str(), def.resource.as_str()) {
+        ("", "pods") => {
+            limit_ranger(store, def, namespace, obj).await?;
+            priority(store, def, obj).await
+        }
+        ("", "persistentvolumeclaims") => {
+            default_storage_class(store, obj).await;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn priority(store: &Store, def: &ResourceDef, pod: &mut Value) -> Result<()> {
+    let class = pod.pointer("/spec/priorityClassName").and_then(Value::as_str).unwrap_or("").to_string();
+    if class.starts_with("system-") {
+        return Ok(());
+    }
+    let classes = list(store, "scheduling.k8s.io", "priorityclasses", None).await;
+    let value = |pc: &Value| pc.get("value").and_then(Value::as_i64).unwrap_or(0);
+    let chosen = if class.is_empty() {
+        // The lowest of the global defaults, as kube picks when there are several.
+        let defaults = classes.iter().filter(|pc| pc.get("globalDefault") == Some(&Value::Bool(true)));
+        match defaults.min_by_key(|pc| value(pc)) {
+            Some(pc) => pc,
+            None => return Ok(()),
+        }
+    } else {
+        match classes.iter().find(|pc| meta_str(pc, "name") == class) {
+            Some(pc) => pc,
+            None => {
+                return Err(ApiError::forbidden(
+                    &def.group,
+                    &def.resource,
+                    meta_str(pod, "name"),
+                    &format!("no PriorityClass with name {class} was found"),
+                ))
+            }
+        }
+    };
+    let spec = &mut pod["spec"];
+    spec["priorityClassName"] = json!(meta_str(chosen, "name"));
+    spec["priority"] = json!(value(chosen));
+    spec["preemptionPolicy"] = chosen.get("preemptionPolicy").cloned().unwrap_or_else(|| json!("PreemptLowerPriority"));
+    Ok(())
+}
+
+async fn default_storage_class(store: &Store, claim: &mut Value) {
+    if claim.pointer("/spec/storageClassName").is_some_and(|c| !c.is_null()) {
+        return;
+    }
+    let is_default = |sc: &Value| {
+        ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"].iter().any(
+            |a| sc.pointer("/metadata/annotations").and_then(|m| m.get(*a)).and_then(Value::as_str) == Some("true"),
+        )
+    };
+    let classes = list(store, "storage.k8s.io", "storageclasses", None).await;
+    // The newest default wins, as kube picks since 1.26.
+    let newest = classes
+        .iter()
+        .filter(|sc| is_default(sc))
+        .max_by_key(|sc| (meta_str(sc, "creationTimestamp").to_string(), meta_str(sc, "name").to_string()));
+    if let Some(sc) = newest {
+        claim["spec"]["storageClassName"] = json!(meta_str(sc, "name"));
+    }
+}
+
+async fn limit_ranger(store: &Store, def: &ResourceDef, namespace: &str, pod: &mut Value) -> Result<()> {
+    let ranges = list(store, "", "limitranges", Some(namespace)).await;
+    let limits: Vec<&Value> = ranges
+        .iter()
+        .flat_map(|lr| lr.pointer("/spec/limits").and_then(Value::as_array).into_iter().flatten())
+        .filter(|l| l.get("type").and_then(Value::as_str) == Some("Container"))
+        .collect();
+    if limits.is_empty() {
+        return Ok(());
+    }
+    let mut errors = Vec::new();
+    for list_name in ["initContainers", "containers"] {
+        let Some(Value::Array(containers)) = pod.pointer_mut(&format!("/spec/{list_name}")) else { continue };
+        for container in containers.iter_mut() {
+            for limit in &limits {
+                for (from, into) in [("default", "limits"), ("defaultRequest", "requests")] {
+                    for (resource, amount) in limit.get(from).and_then(Value::as_object).into_iter().flatten() {
+                        let resources =
+                            container.as_object_mut().map(|c| c.entry("resources").or_insert_with(|| json!({})));
+                        if let Some(Value::Object(resources)) = resources {
+                            let list = resources.entry(into).or_insert_with(|| json!({}));
+                            if list.get(resource).is_none() {
+                                list[resource] = amount.clone();
+                            }
+                        }
+                    }
+                }
+                let observed = |kind: &str, resource: &str| {
+                    container
+                        .pointer(&format!("/resources/{kind}/{resource}"))
+                        .and_then(|v| Quantity::from_json(v).ok())
+                };
+                for (resource, max) in limit.get("max").and_then(Value::as_object).into_iter().flatten() {
+                    let Ok(max) = Quantity::from_json(max) else { continue };
+                    match observed("limits", resource) {
+                        Some(l) if l.cmp_value(&max).is_gt() => errors.push(format!(
+                            "maximum {resource} usage per Container is {}, but limit is {}",
+                            max.canonical(),
+                            l.canonical()
+                        )),
+                        None => errors.push(format!(
+                            "maximum {resource} usage per Container is {}.  No limit is specified",
+                            max.canonical()
+                        )),
+                        _ => {}
+                    }
+                }
+                for (resource, min) in limit.get("min").and_then(Value::as_object).into_iter().flatten() {
+                    let Ok(min) = Quantity::from_json(min) else { continue };
+                    match observed("requests", resource) {
+                        Some(r) if r.cmp_value(&min).is_lt() => errors.push(format!(
+                            "minimum {resource} usage per Container is {}, but request is {}",
+                            min.canonical(),
+                            r.canonical()
+                        )),
+                        None => errors.push(format!(
+                            "minimum {resource} usage per Container is {}.  No request is specified",
+                            min.canonical()
+                        )),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(ApiError::forbidden(&def.group, &def.resource, meta_str(pod, "name"), &errors[0])),
+        _ => Err(ApiError::forbidden(
+            &def.group,
+            &def.resource,
+            meta_str(pod, "name"),
+            &format!("[{}]", errors.join(", ")),
+        )),
+    }
+}
