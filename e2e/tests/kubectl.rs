@@ -884,6 +884,19 @@ async fn server_side_apply_tracks_managers_and_conflicts() {
         assert_eq!(k.ok(&["get", "configmap", "settings", "-n", &ns, "-o", "jsonpath={.data.color}"]), "red");
     }
 
+    // Apply on the status subresource: the manager owns status fields only, recorded with
+    // the subresource.
+    let status_path = "/apis/apps/v1/namespaces/ssa-1/deployments/web/status?fieldManager=status-writer";
+    let status =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nstatus: {observedGeneration: 9, replicas: 7}\n";
+    let applied = c.raw("PATCH", status_path, Some("application/apply-patch+yaml"), status).await.unwrap();
+    assert_eq!(applied.status, 200, "{}", applied.text());
+    assert_eq!(applied.json()["status"]["replicas"], 7);
+    let entries = applied.json()["metadata"]["managedFields"].clone();
+    let writer = entries.as_array().unwrap().iter().find(|e| e["manager"] == "status-writer").unwrap().clone();
+    assert_eq!(writer["subresource"], "status", "{writer}");
+    assert_eq!(writer["fieldsV1"], serde_json::json!({"f:status": {"f:observedGeneration": {}, "f:replicas": {}}}));
+
     // Bad apply requests.
     let path = "/api/v1/namespaces/default/configmaps/x";
     let apply = Some("application/apply-patch+yaml");

@@ -802,7 +802,8 @@ impl Store {
             ));
         }
         if subresource == Some("status") {
-            // The status subresource changes status only (metav1.ResetObjectMetaForStatus).
+            // The status subresource changes status only (metav1.ResetObjectMetaForStatus),
+            // and the managedFields an apply computed.
             let mut merged = old.clone();
             match new.get("status") {
                 Some(status) => merged["status"] = status.clone(),
@@ -810,6 +811,11 @@ impl Store {
                     if let Some(m) = merged.as_object_mut() {
                         m.remove("status");
                     }
+                }
+            }
+            if opts.manager.as_ref().is_some_and(|m| m.apply) {
+                if let Some(fields) = new.pointer("/metadata/managedFields") {
+                    meta::metadata_mut(&mut merged).insert("managedFields".into(), fields.clone());
                 }
             }
             new = merged;
