@@ -16,7 +16,10 @@ pub mod typed;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, Cause, Result};
-use crate::http::openapi::builtin_structure;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::schemars::SchemaGenerator;
+
+use crate::http::openapi::with_structure;
 use crate::kinds::typed as builtin;
 use crate::registry::meta;
 use crate::registry::resources::ResourceDef;
@@ -156,20 +159,23 @@ fn owned_part(set: FieldSet, subresource: &str, has_status: bool) -> FieldSet {
 
 /// The schema of `def`'s objects in `version`, with its definitions.
 fn with_schema<T>(def: &ResourceDef, version: &str, f: impl FnOnce(Schema) -> T) -> T {
-    let definitions = builtin_structure();
+    const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
     if let Some(crd) = def.crd_version(version).and_then(|v| v.schema.clone()) {
         let mut root = crd;
         if let Some(Value::Object(properties)) = root.get_mut("properties") {
-            properties.insert(
-                "metadata".into(),
-                json!({"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}),
-            );
+            properties.insert("metadata".into(), json!({"$ref": format!("#/definitions/{OBJECT_META}")}));
         }
-        return f(Schema::new(Some(&root), definitions));
+        let object_meta = |g: &mut SchemaGenerator| g.subschema_for::<ObjectMeta>();
+        return with_structure(OBJECT_META, object_meta, |definitions| f(Schema::new(Some(&root), definitions)));
     }
-    let root = builtin::find(&def.api_version(version), &def.kind)
-        .map(|t| json!({"$ref": format!("#/definitions/{}", (t.name)())}));
-    f(Schema::new(root.as_ref(), definitions))
+    match builtin::find(&def.api_version(version), &def.kind) {
+        Some(t) => {
+            let name = (t.name)();
+            let root = json!({"$ref": format!("#/definitions/{name}")});
+            with_structure(&name, t.schema, |definitions| f(Schema::new(Some(&root), definitions)))
+        }
+        None => f(Schema::new(None, &serde_json::Map::new())),
+    }
 }
 
 fn now() -> String {

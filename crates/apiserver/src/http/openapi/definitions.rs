@@ -8,10 +8,11 @@
 //! added as kube's CRD OpenAPI builder adds them.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, PoisonError, RwLock};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, ObjectMeta};
 use k8s_openapi::schemars::generate::{SchemaGenerator, SchemaSettings};
+use k8s_openapi::schemars::Schema;
 use serde_json::{json, Map, Value};
 
 use crate::kinds::typed;
@@ -119,29 +120,36 @@ pub fn definitions(snapshot: &Snapshot, only: Option<(&str, &str)>, flavor: Flav
     out
 }
 
-/// The definitions of every built-in type with only what describes structure (properties,
-/// items, maps, references and the list and map types), for server-side apply. Built once, on
-/// first use.
-pub fn builtin_structure() -> &'static Map<String, Value> {
-    static STRUCTURE: LazyLock<Map<String, Value>> = LazyLock::new(|| {
+/// Definitions with only what describes structure (properties, items, maps, references and
+/// the list and map types), for server-side apply. Filled per type on its first write, so a
+/// server keeps only what its writes need; types share the definitions they refer to.
+static STRUCTURE: LazyLock<RwLock<Map<String, Value>>> = LazyLock::new(|| RwLock::new(Map::new()));
+
+/// Runs `f` over the structure definitions, after adding those of the type named `name`
+/// (whose schema `schema` gives) if it is the first time.
+pub fn with_structure<T>(
+    name: &str,
+    schema: fn(&mut SchemaGenerator) -> Schema,
+    f: impl FnOnce(&Map<String, Value>) -> T,
+) -> T {
+    let known = STRUCTURE.read().unwrap_or_else(PoisonError::into_inner).contains_key(name);
+    if !known {
         let mut generator = SchemaSettings::draft07()
             .with(|s| {
                 s.meta_schema = None;
                 s.transforms = Vec::new();
             })
             .into_generator();
-        for t in typed::all() {
-            (t.schema)(&mut generator);
+        schema(&mut generator);
+        let mut found = generator.take_definitions(false);
+        add_extensions(&mut found);
+        let mut all = STRUCTURE.write().unwrap_or_else(PoisonError::into_inner);
+        for (key, mut value) in found {
+            keep_structure(&mut value);
+            all.entry(key).or_insert(value);
         }
-        generator.subschema_for::<ObjectMeta>();
-        let mut out = generator.take_definitions(false);
-        add_extensions(&mut out);
-        for schema in out.values_mut() {
-            keep_structure(schema);
-        }
-        out
-    });
-    &STRUCTURE
+    }
+    f(&STRUCTURE.read().unwrap_or_else(PoisonError::into_inner))
 }
 
 /// Drops descriptions and everything else that says nothing of a value's shape.

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha512};
 use crate::error::{ApiError, Result};
 use crate::http::handler::{full, Body};
 use crate::registry::resources::Snapshot;
-pub use definitions::builtin_structure;
+pub use definitions::with_structure;
 use definitions::{definitions, Flavor};
 use paths::paths;
 
