@@ -178,10 +178,6 @@ fn with_schema<T>(def: &ResourceDef, version: &str, f: impl FnOnce(Schema) -> T)
     }
 }
 
-fn now() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 fn has_status(def: &ResourceDef) -> bool {
     def.has_subresource("status")
 }
@@ -217,14 +213,14 @@ pub fn update(
             let owned = e.set.difference(&removed).union(&changed);
             if owned != e.set {
                 e.set = owned;
-                e.time = now();
+                e.time = meta::now();
             }
         }
         None => entries.push(Entry {
             manager: manager.to_string(),
             operation: "Update".into(),
             api_version,
-            time: now(),
+            time: meta::now(),
             subresource: subresource.to_string(),
             set: changed,
         }),
@@ -282,7 +278,7 @@ pub fn apply(
         manager: manager.name.clone(),
         operation: "Apply".into(),
         api_version,
-        time: now(),
+        time: meta::now(),
         subresource: subresource.to_string(),
         set: new_set,
     });

@@ -293,7 +293,7 @@ fn attributes(kind: &str, url_namespace: &str, spec: &Value) -> Result<(String, 
 /// Writes the rules of aggregated ClusterRoles that fell behind the roles they gather.
 /// Conflicts are left to the next change: another server may have written the same.
 pub async fn aggregate(store: &Store) {
-    let Some(def) = store.resources.snapshot().lookup(GROUP, "v1", "clusterroles").cloned() else { return };
+    let Ok(def) = store.def(GROUP, "v1", "clusterroles") else { return };
     for (name, rules) in store.rbac.stale_aggregations() {
         let Ok(mut role) = store.get(&def, "v1", "", &name).await else { continue };
         role["rules"] = Value::Array(rules.iter().map(Rule::to_value).collect());

@@ -1,5 +1,7 @@
 //! The mutating admission plugins that need other objects, run on create after defaulting
 //! and validation, as kube-apiserver's admission chain runs them before storing:
+//! - ServiceAccount: a pod gets its token, the cluster CA and its namespace in a projected
+//!   `kube-api-access-*` volume, unless the pod or its ServiceAccount opts out;
 //! - LimitRanger: a namespace's LimitRanges default container requests and limits and
 //!   refuse containers outside their min and max;
 //! - DefaultStorageClass: a claim without `storageClassName` gets the default StorageClass;
@@ -9,29 +11,23 @@
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, Result};
+use crate::kinds::defaults::add_service_account_token_volume;
 use crate::kinds::defaults::quantity::Quantity;
-use crate::registry::meta::meta_str;
+use crate::registry::meta::{generate_name, meta_str};
 use crate::registry::resources::ResourceDef;
 use crate::registry::store::{ListOptions, Store};
 
 /// All objects of a resource (core unless `group`), in `namespace` (None: everywhere).
 async fn list(store: &Store, group: &str, resource: &str, namespace: Option<&str>) -> Vec<Value> {
-    let snapshot = store.resources.snapshot();
-    let Some(def) = snapshot.all.iter().find(|d| d.group == group && d.resource == resource && d.crd.is_none()) else {
-        return Vec::new();
-    };
-    let version = def.versions.first().cloned().unwrap_or_default();
-    store
-        .list_items(def, &version, namespace, &ListOptions::default())
-        .await
-        .map(|(items, ..)| items)
-        .unwrap_or_default()
+    let Ok(def) = store.def(group, "v1", resource) else { return Vec::new() };
+    store.list_items(&def, "v1", namespace, &ListOptions::default()).await.map(|(items, ..)| items).unwrap_or_default()
 }
 
 /// Runs the plugins that apply to `obj` of `def`.
 pub async fn mutate(store: &Store, def: &ResourceDef, namespace: &str, obj: &mut Value) -> Result<()> {
     match (def.group.as_str(), def.resource.as_str()) {
         ("", "pods") => {
+            service_account(store, namespace, obj).await;
             limit_ranger(store, def, namespace, obj).await?;
             priority(store, def, obj).await
         }
@@ -41,6 +37,23 @@ pub async fn mutate(store: &Store, def: &ResourceDef, namespace: &str, obj: &mut
         }
         _ => Ok(()),
     }
+}
+
+/// A ServiceAccount that does not exist is not refused here (kube refuses it until the
+/// ServiceAccount controller has made `default`).
+async fn service_account(store: &Store, namespace: &str, pod: &mut Value) {
+    let account = pod.pointer("/spec/serviceAccountName").and_then(Value::as_str).unwrap_or("default").to_string();
+    let pod_says = pod.pointer("/spec/automountServiceAccountToken").and_then(Value::as_bool);
+    if pod_says.is_none() {
+        if let Ok(def) = store.def("", "v1", "serviceaccounts") {
+            if let Ok(sa) = store.get(&def, "v1", namespace, &account).await {
+                if sa.get("automountServiceAccountToken").and_then(Value::as_bool) == Some(false) {
+                    return;
+                }
+            }
+        }
+    }
+    add_service_account_token_volume(pod, &generate_name(""));
 }
 
 async fn priority(store: &Store, def: &ResourceDef, pod: &mut Value) -> Result<()> {

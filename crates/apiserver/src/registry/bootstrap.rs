@@ -6,26 +6,12 @@ use std::net::IpAddr;
 use serde_json::{json, Value};
 use tracing::info;
 
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::registry::store::{Store, WriteOptions};
-
-fn def(
-    store: &Store,
-    group: &str,
-    version: &str,
-    resource: &str,
-) -> Result<std::sync::Arc<crate::registry::resources::ResourceDef>> {
-    store
-        .resources
-        .snapshot()
-        .lookup(group, version, resource)
-        .cloned()
-        .ok_or_else(|| ApiError::internal(format!("{resource} are not served")))
-}
 
 /// Creates an object through the API unless it exists.
 async fn ensure(store: &Store, group: &str, version: &str, resource: &str, ns: &str, obj: Value) -> Result<()> {
-    let def = def(store, group, version, resource)?;
+    let def = store.def(group, version, resource)?;
     match store.create(&def, version, ns, obj, &WriteOptions::default()).await {
         Ok(_) => Ok(()),
         Err(e) if e.reason == "AlreadyExists" => Ok(()),
@@ -58,14 +44,14 @@ pub async fn run(store: &Store, address: IpAddr, port: u16) -> Result<()> {
     });
     // kube-apiserver's endpoint reconciler writes these straight to storage (an apiserver on
     // loopback would fail Endpoints validation), and so do we.
-    store.write_system(&*def(store, "", "v1", "endpoints")?, "default", endpoints).await?;
+    store.write_system(&*store.def("", "v1", "endpoints")?, "default", endpoints).await?;
     let slice = json!({
         "metadata": {"name": "kubernetes", "labels": {"kubernetes.io/service-name": "kubernetes"}},
         "addressType": if address.is_ipv4() { "IPv4" } else { "IPv6" },
         "endpoints": [{"addresses": [address.to_string()], "conditions": {"ready": true}}],
         "ports": [{"name": "https", "port": port, "protocol": "TCP"}]
     });
-    store.write_system(&*def(store, "discovery.k8s.io", "v1", "endpointslices")?, "default", slice).await?;
+    store.write_system(&*store.def("discovery.k8s.io", "v1", "endpointslices")?, "default", slice).await?;
     info!(%address, port, "bootstrap objects in place");
     Ok(())
 }

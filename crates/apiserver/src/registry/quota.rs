@@ -47,17 +47,13 @@ impl QuotaCache {
     }
 }
 
-fn quota_def(store: &Store) -> Option<std::sync::Arc<ResourceDef>> {
-    store.resources.snapshot().lookup("", "v1", "resourcequotas").cloned()
-}
-
 /// Charges the create of `obj` against every quota of `namespace`: kube's 403 when one is
 /// exceeded, else each quota's `status.used` raised (not for a dry run).
 pub async fn charge(store: &Store, def: &ResourceDef, namespace: &str, obj: &Value, dry_run: bool) -> Result<()> {
     if !def.namespaced || !store.quotas.has(namespace) {
         return Ok(());
     }
-    let Some(rq) = quota_def(store) else { return Ok(()) };
+    let Ok(rq) = store.def("", "v1", "resourcequotas") else { return Ok(()) };
     let usage = quota::usage(&def.group, &def.resource, obj);
     let pod_spec = if def.group.is_empty() && def.resource == "pods" { obj.get("spec") } else { None };
     for name in store.quotas.names(namespace) {
@@ -107,7 +103,7 @@ fn counted(key: &str) -> Option<(String, String)> {
 
 /// Sets each quota of `namespace` to what its objects use now.
 pub async fn recalculate(store: &Store, namespace: &str) {
-    let Some(rq) = quota_def(store) else { return };
+    let Ok(rq) = store.def("", "v1", "resourcequotas") else { return };
     let snapshot = store.resources.snapshot();
     for name in store.quotas.names(namespace) {
         let Ok(current) = store.get(&rq, "v1", namespace, &name).await else { continue };

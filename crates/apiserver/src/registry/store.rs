@@ -239,6 +239,16 @@ impl Store {
         }
     }
 
+    /// The resource served as `resource` in `group`/`version`, for the server's own reads and
+    /// writes of a kind it knows.
+    pub fn def(&self, group: &str, version: &str, resource: &str) -> Result<Arc<ResourceDef>> {
+        self.resources
+            .snapshot()
+            .lookup(group, version, resource)
+            .cloned()
+            .ok_or_else(|| ApiError::internal(format!("{resource} are not served")))
+    }
+
     /// `/registry/<resource>/` or, for a namespace of a namespaced resource, `.../<ns>/`.
     pub fn collection_key(&self, def: &ResourceDef, namespace: Option<&str>) -> String {
         match namespace.filter(|ns| def.namespaced && !ns.is_empty()) {
@@ -556,25 +566,6 @@ impl Store {
         }
     }
 
-    /// kube's ServiceAccount admission: a pod gets its token, the cluster CA and its namespace
-    /// in a projected `kube-api-access-*` volume, unless the pod or its ServiceAccount opts
-    /// out. A missing ServiceAccount is not refused here (kube refuses it until the
-    /// ServiceAccount controller has made `default`).
-    async fn mount_service_account_token(&self, namespace: &str, pod: &mut Value) {
-        let account = pod.pointer("/spec/serviceAccountName").and_then(Value::as_str).unwrap_or("default").to_string();
-        let pod_says = pod.pointer("/spec/automountServiceAccountToken").and_then(Value::as_bool);
-        if pod_says.is_none() {
-            if let Some(def) = self.resources.snapshot().lookup("", "v1", "serviceaccounts").cloned() {
-                if let Ok(sa) = self.get(&def, "v1", namespace, &account).await {
-                    if sa.get("automountServiceAccountToken").and_then(Value::as_bool) == Some(false) {
-                        return;
-                    }
-                }
-            }
-        }
-        kinds::defaults::add_service_account_token_volume(pod, &meta::generate_name(""));
-    }
-
     /// Pod Security admission on a pod (refused when its namespace's enforce level says so)
     /// and on the pod templates of workloads (warnings only), from the namespace's labels.
     fn pod_security(&self, def: &ResourceDef, namespace: &str, obj: &Value, opts: &WriteOptions) -> Result<()> {
@@ -648,9 +639,6 @@ impl Store {
         let name = meta_str(&obj, "name").to_string();
         self.check_namespace(def, namespace, &name).await?;
         self.admit(def, version, &mut obj, None, opts)?;
-        if def.group.is_empty() && def.resource == "pods" {
-            self.mount_service_account_token(namespace, &mut obj).await;
-        }
         crate::registry::admission::mutate(self, def, namespace, &mut obj).await?;
         self.pod_security(def, namespace, &obj, opts)?;
         not_enforced_notice(def, opts);

@@ -242,13 +242,7 @@ impl Tokens {
 
 /// An object this server stores, by resource (core v1), namespace and name.
 async fn get(store: &Store, resource: &str, namespace: &str, name: &str) -> Result<Value> {
-    let def = store
-        .resources
-        .snapshot()
-        .lookup("", "v1", resource)
-        .cloned()
-        .ok_or_else(|| ApiError::internal(format!("{resource} are not served")))?;
-    store.get(&def, "v1", namespace, name).await
+    store.get(&*store.def("", "v1", resource)?, "v1", namespace, name).await
 }
 
 impl Tokens {
