@@ -10,6 +10,9 @@ mod syncer;
 
 use anyhow::{Context, Result};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let mut out_path = "docs/benchmarks.md".to_string();

@@ -4,6 +4,9 @@
 use clap::Parser;
 use nestor_api::runtime;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = nestor_manager::Args::parse();

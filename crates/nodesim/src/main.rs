@@ -6,6 +6,9 @@ use clap::Parser;
 use nestor_api::runtime;
 use nestor_nodesim::args::Args;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
