@@ -53,7 +53,12 @@ pub async fn run(report: &mut String) -> Result<()> {
     let mut tenants = Vec::with_capacity(sizes.tenants + 1);
     let mut keys = Vec::with_capacity(sizes.tenants + 1);
     for i in 0..=sizes.tenants {
-        let options = Options { etcd_prefix: Some(format!("/t{i}")), ..Default::default() };
+        // Run as the manager runs tenant API servers (local provisioner): one worker thread.
+        let options = Options {
+            etcd_prefix: Some(format!("/t{i}")),
+            extra_args: vec!["--worker-threads=1".into()],
+            ..Default::default()
+        };
         let cluster = Cluster::start_on(Arc::clone(&tenant_etcd), options).await?;
         keys.push(tenancy::register(&super_cluster, &cluster, &format!("t{i}"), &[]).await?);
         tenants.push(cluster);

@@ -101,6 +101,9 @@ pub struct Args {
     pub request_timeout: std::time::Duration,
 
     #[command(flatten)]
+    pub threads: nestor_api::runtime::ThreadArgs,
+
+    #[command(flatten)]
     pub log: nestor_api::runtime::LogArgs,
 }
 

@@ -5,9 +5,8 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args = nestor_apiserver::Args::parse();
     args.log.init();
-    nestor_apiserver::run(args).await
+    args.threads.runtime()?.block_on(nestor_apiserver::run(args))
 }

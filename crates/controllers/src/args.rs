@@ -48,6 +48,9 @@ pub struct Args {
     pub node_monitor_grace_period: std::time::Duration,
 
     #[command(flatten)]
+    pub threads: nestor_api::runtime::ThreadArgs,
+
+    #[command(flatten)]
     pub log: nestor_api::runtime::LogArgs,
 }
 

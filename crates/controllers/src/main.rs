@@ -7,12 +7,13 @@ use nestor_api::runtime;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args = nestor_controllers::Args::parse();
     args.log.init();
     let config = args.config()?;
-    let client = runtime::client(args.kubeconfig.as_deref()).await?;
-    nestor_controllers::run(client, config, runtime::shutdown_signal()).await?;
-    Ok(())
+    args.threads.runtime()?.block_on(async {
+        let client = runtime::client(args.kubeconfig.as_deref()).await?;
+        nestor_controllers::run(client, config, runtime::shutdown_signal()).await?;
+        Ok(())
+    })
 }

@@ -164,7 +164,8 @@ pub async fn object(shared: &Shared, tenant: &Tenant, resource: &str, namespace:
     };
     let actual = to_value(&super_obj);
     let merged = convert::merge(synced.kind, &actual, &want);
-    let super_obj = if merged != actual {
+    let changed = merged != actual;
+    let super_obj = if changed {
         debug!(resource, name = %target.name, "updating super object");
         let updated = super_api.replace(&target.name, &PostParams::default(), &from_value(merged)?).await?;
         tenant.expect_echo(Side::Super, item.clone(), updated.resource_version());
@@ -173,7 +174,8 @@ pub async fn object(shared: &Shared, tenant: &Tenant, resource: &str, namespace:
         super_obj
     };
     if synced.status_up {
-        status_up(tenant, synced, &tenant_api, tenant_obj, &super_obj, item).await?;
+        let super_value = if changed { to_value(&super_obj) } else { actual };
+        status_up(tenant, synced, &tenant_api, (&tenant_obj, &tenant_value), &super_value, item).await?;
     }
     Ok(())
 }
@@ -280,17 +282,17 @@ async fn delete_pod(
 /// Status (and, for pods, the node binding) from the super object to the tenant's. The status
 /// goes as a merge patch of what changed, so the binding needs no re-read: nothing else writes a
 /// tenant pod's status (the tenant has no kubelet).
+/// The tenant object comes as read and as JSON, the super object as JSON: each is converted
+/// once per sync.
 async fn status_up(
     tenant: &Tenant,
     synced: &Synced,
     tenant_api: &Api<DynamicObject>,
-    tenant_obj: DynamicObject,
-    super_obj: &DynamicObject,
+    (tenant_obj, tenant_value): (&DynamicObject, &Value),
+    super_value: &Value,
     item: Item,
 ) -> Result<()> {
     let name = tenant_obj.name_any();
-    let super_value = to_value(super_obj);
-    let tenant_value = to_value(&tenant_obj);
     if synced.kind == Kind::Pod {
         let node = super_value["spec"]["nodeName"].as_str().unwrap_or_default();
         let tenant_node = tenant_value["spec"]["nodeName"].as_str().unwrap_or_default();
@@ -307,7 +309,7 @@ async fn status_up(
             }
         }
     }
-    if let Some(status) = convert::status_up(synced.kind, &super_value, &tenant_value) {
+    if let Some(status) = convert::status_up(synced.kind, super_value, tenant_value) {
         let patch = json!({ "status": merge_diff(&tenant_value["status"], &status) });
         let written = tenant_api
             .patch_status(&name, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch))

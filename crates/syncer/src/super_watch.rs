@@ -126,11 +126,14 @@ async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Se
     let mut stream = if synced.kind == Kind::Pod {
         watcher(Api::<DynamicObject>::all_with(client, &synced.resource), config)
             .map_ok(|e| {
-                seen(e, |o: DynamicObject| Seen {
-                    node: o.data["spec"]["nodeName"].as_str().map(str::to_string),
-                    waiting: pacing::waits_for_scheduler(&o.data, o.metadata.deletion_timestamp.is_some()),
-                    meta: o.metadata.clone(),
-                    object: Some(o),
+                seen(e, |o: DynamicObject| {
+                    let o = crate::tenant::lean(o);
+                    Seen {
+                        node: o.data["spec"]["nodeName"].as_str().map(str::to_string),
+                        waiting: pacing::waits_for_scheduler(&o.data, o.metadata.deletion_timestamp.is_some()),
+                        meta: o.metadata.clone(),
+                        object: Some(o),
+                    }
                 })
             })
             .default_backoff()
@@ -256,8 +259,9 @@ async fn watch_events(shared: Arc<Shared>) {
             Ok(Event::InitApply(ev)) => {
                 shared.event_index.put(&shared, &ev);
             }
-            Ok(Event::Apply(ev)) => {
+            Ok(Event::Apply(mut ev)) => {
                 if let Some((key, item)) = shared.event_index.put(&shared, &ev) {
+                    ev.metadata.managed_fields = None;
                     shared.events.put(&key, Side::Super, &item, ev);
                     shared.queue.add(&key, item);
                 }

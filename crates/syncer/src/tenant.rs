@@ -147,7 +147,7 @@ impl Tenant {
     }
 
     fn queue_object(&self, shared: &Shared, label: &str, obj: Option<DynamicObject>) {
-        let Some(obj) = obj else { return };
+        let Some(obj) = obj.map(lean) else { return };
         let item = object_item(label, &obj.metadata);
         let rv = obj.metadata.resource_version.clone();
         self.queue_unless_echo(shared, Side::Tenant, item, rv.as_deref(), Some(Some(obj)));
@@ -224,6 +224,13 @@ impl Tenant {
     pub fn forget_failures(&self, item: &Item) {
         self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(item);
     }
+}
+
+/// A watched object without its managedFields: the syncer never reads them, and they were
+/// most of what it copied and kept of a pod. An update without them keeps the server's.
+pub fn lean(mut obj: DynamicObject) -> DynamicObject {
+    obj.metadata.managed_fields = None;
+    obj
 }
 
 /// The queue item of a synced object of kind `label`.

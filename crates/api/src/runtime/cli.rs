@@ -18,6 +18,27 @@ pub struct LogArgs {
     pub log_format: LogFormat,
 }
 
+/// How many threads a process works on.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct ThreadArgs {
+    /// Threads that run the process's work (default: one per CPU the process may use). Tenant
+    /// control planes that share a machine run lighter on one: less time goes to moving work
+    /// between threads.
+    #[arg(long)]
+    pub worker_threads: Option<usize>,
+}
+
+impl ThreadArgs {
+    /// The runtime these flags ask for.
+    pub fn runtime(&self) -> std::io::Result<tokio::runtime::Runtime> {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        if let Some(n) = self.worker_threads {
+            builder.worker_threads(n.max(1));
+        }
+        builder.enable_all().build()
+    }
+}
+
 /// Leader election flags shared by the processes that run one active replica.
 #[derive(Debug, Clone, ClapArgs)]
 pub struct LeaderArgs {

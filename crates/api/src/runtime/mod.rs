@@ -8,6 +8,6 @@ pub mod events;
 pub mod health;
 pub mod leader;
 
-pub use cli::{client, shutdown_signal, LeaderArgs, LogArgs, LogFormat};
+pub use cli::{client, shutdown_signal, LeaderArgs, LogArgs, LogFormat, ThreadArgs};
 pub use health::Exposition;
 pub use leader::Elector;

@@ -149,6 +149,12 @@ impl Policy {
         key.starts_with(CLUSTER_ROLES)
     }
 
+    /// Whether `key` (after the root prefix) holds a role or a binding: only those are decoded
+    /// and noted, not every object the server's watch sees.
+    pub fn concerns(key: &str) -> bool {
+        [CLUSTER_ROLES, ROLES, CLUSTER_ROLE_BINDINGS, ROLE_BINDINGS].iter().any(|p| key.starts_with(p))
+    }
+
     /// Calls `visit` with every rule the user holds in `namespace` (cluster-wide bindings
     /// first, then the namespace's), until it answers true.
     pub fn visit(&self, user: &User, namespace: &str, mut visit: impl FnMut(&Source, &Rule) -> bool) -> bool {

@@ -27,6 +27,29 @@ struct Entry {
     finalizers: Vec<String>,
 }
 
+/// The part of a stored object the index reads.
+#[derive(serde::Deserialize)]
+struct Head {
+    #[serde(default)]
+    metadata: HeadMeta,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct HeadMeta {
+    #[serde(default)]
+    uid: String,
+    #[serde(default)]
+    owner_references: Vec<OwnerUid>,
+    deletion_timestamp: Option<String>,
+    finalizers: Option<Vec<String>>,
+}
+
+#[derive(serde::Deserialize)]
+struct OwnerUid {
+    uid: Option<String>,
+}
+
 /// Objects by key, keys by uid, and dependents by owner uid.
 #[derive(Default)]
 struct Index {
@@ -40,22 +63,21 @@ struct Index {
 
 impl Index {
     fn put(&mut self, kv: &Kv) {
-        let Ok(obj) = serde_json::from_slice::<Value>(&kv.value) else { return };
-        let uid = meta_str(&obj, "uid").to_string();
+        // Every write in the server passes here: only the fields the index keeps are read,
+        // without building the whole object.
+        let Ok(Head { metadata }) = serde_json::from_slice::<Head>(&kv.value) else { return };
+        let uid = metadata.uid;
         if uid.is_empty() {
             return;
         }
         self.remove(&kv.key);
-        let owners: Vec<String> = obj
-            .pointer("/metadata/ownerReferences")
-            .and_then(Value::as_array)
-            .map(|refs| refs.iter().filter_map(|r| r.get("uid").and_then(Value::as_str).map(str::to_string)).collect())
-            .unwrap_or_default();
+        let owners: Vec<String> = metadata.owner_references.into_iter().filter_map(|r| r.uid).collect();
         for o in &owners {
             self.dependents.entry(o.clone()).or_default().insert(kv.key.clone());
         }
         self.by_uid.insert(uid.clone(), kv.key.clone());
-        let entry = Entry { uid, owners, deleting: meta::is_deleting(&obj), finalizers: meta::finalizers(&obj) };
+        let deleting = metadata.deletion_timestamp.is_some();
+        let entry = Entry { uid, owners, deleting, finalizers: metadata.finalizers.unwrap_or_default() };
         if entry.deleting && !entry.finalizers.is_empty() {
             self.finalizing.insert(kv.key.clone());
         }
@@ -108,7 +130,9 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
     let note_shared_state = |key: &str, value: Option<&[u8]>| {
         let obj = || value.and_then(|v| serde_json::from_slice::<Value>(v).ok());
         if let Some(rest) = key.strip_prefix(&root) {
-            store.rbac.note(rest, obj().as_ref());
+            if crate::rbac::policy::Policy::concerns(rest) {
+                store.rbac.note(rest, obj().as_ref());
+            }
             if let Some((ns, name)) = rest.strip_prefix("resourcequotas/").and_then(|r| r.split_once('/')) {
                 store.quotas.note(ns, name, value.is_some());
             }

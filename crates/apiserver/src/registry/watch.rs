@@ -148,8 +148,13 @@ fn convert(
     prev: Option<&Kv>,
 ) -> Option<WatchEvent> {
     let decode = |kv: &Kv| store.decode(def, version, kv).ok();
-    let prev_obj = prev.and_then(decode);
-    let prev_passes = prev_obj.as_ref().is_some_and(|o| store.matches(def, o, opts));
+    // Without selectors a change needs the previous object only when it is a deletion.
+    let selects = !opts.labels.is_empty() || !opts.fields.is_empty();
+    let prev_obj = prev.filter(|_| selects || kind == EventKind::Delete).and_then(decode);
+    let prev_passes = match &prev_obj {
+        Some(o) => store.matches(def, o, opts),
+        None => prev.is_some() && !selects,
+    };
     match kind {
         EventKind::Delete => {
             let mut obj = prev_obj?;
@@ -159,7 +164,7 @@ fn convert(
         EventKind::Put => {
             let obj = decode(kv)?;
             let passes = store.matches(def, &obj, opts);
-            let created = kv.create_revision == kv.mod_revision || prev_obj.is_none();
+            let created = kv.create_revision == kv.mod_revision || prev.is_none();
             match (passes, prev_passes && !created) {
                 (true, false) => Some(WatchEvent::new("ADDED", obj)),
                 (true, true) => Some(WatchEvent::new("MODIFIED", obj)),

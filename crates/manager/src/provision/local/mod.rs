@@ -346,9 +346,13 @@ fn args(component: Component, dir: &TenantDir, state: &TenantState, key: &str) -
             format!("--tls-private-key-file={}", path(dir.serving_key())),
             format!("--client-ca-file={}", path(dir.ca_cert())),
             format!("--cert-dir={}", path(dir.pki_dir())),
+            // Tenants share the machine's cores: one worker thread each costs less CPU per
+            // request than one per core (the syncer bench: 12.1 against 15.1 CPU s).
+            "--worker-threads=1".into(),
         ],
         Component::Controllers => vec![
             format!("--kubeconfig={}", path(dir.admin_kubeconfig())),
+            "--worker-threads=1".into(),
             format!("--root-ca-file={}", path(dir.ca_cert())),
             "--metrics-addr=127.0.0.1:0".into(),
             // A fixed identity: a restarted process takes its own Lease back at once instead
