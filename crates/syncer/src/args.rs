@@ -39,8 +39,11 @@ pub struct Args {
     #[arg(long, default_value_t = 16)]
     pub tenant_pending_pods: usize,
 
-    /// How often virtual nodes' Leases are renewed in the tenants.
-    #[arg(long, default_value = "10s", value_parser = duration::parse_flag)]
+    /// How often virtual nodes' Leases are renewed in the tenants; a Lease lasts four times
+    /// this. Slower than a kubelet's 10 s: a virtual node's health is the super cluster's
+    /// (its conditions and taints are copied up), and one renewal per tenant and node is most
+    /// of what a tenant API server handles once pods run.
+    #[arg(long, default_value = "40s", value_parser = duration::parse_flag)]
     pub node_lease_interval: Duration,
 
     /// Address of /metrics, /healthz and /readyz (port 0 picks a free one and logs it).

@@ -128,7 +128,8 @@ impl Syncer {
         info!(addr = %metrics_addr, "serving metrics and health");
         let shared = Arc::new(Shared {
             super_client,
-            queue: FairQueue::new(config.per_tenant_in_flight),
+            // Copies of events wait while their tenant has objects to sync.
+            queue: FairQueue::new(config.per_tenant_in_flight, |item| matches!(item, Item::Event { .. })),
             metrics,
             tenants: RwLock::new(HashMap::new()),
             nodes: nodes::Tracker::default(),

@@ -20,8 +20,11 @@ use crate::tenant::Tenant;
 use crate::{Item, Shared};
 
 const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
-/// kubelet's default lease duration.
-const LEASE_SECONDS: i32 = 40;
+/// A virtual node's Lease lasts four renewal intervals, as a kubelet's (40 s, renewed every
+/// 10 s).
+fn lease_seconds(shared: &Shared) -> i32 {
+    i32::try_from(shared.config.node_lease_interval.as_secs().saturating_mul(4)).unwrap_or(i32::MAX).max(1)
+}
 
 #[derive(Default)]
 struct State {
@@ -31,6 +34,9 @@ struct State {
     counts: HashMap<(String, String), usize>,
     /// Pods seen since a relist began.
     relisting: Option<HashSet<String>>,
+    /// (cluster key, node) whose virtual node and Lease exist in the tenant: the only ones
+    /// renewed, so a node still waiting in the queue costs no failing renewals.
+    leased: HashSet<(String, String)>,
 }
 
 /// Which tenants have pods on which super nodes, from the super pod watcher.
@@ -103,14 +109,33 @@ impl Tracker {
         self.lock().counts.keys().filter(|(_, n)| n == node).map(|(k, _)| k.clone()).collect()
     }
 
-    pub fn nodes_of(&self, key: &str) -> Vec<String> {
-        self.lock().counts.keys().filter(|(k, _)| k == key).map(|(_, n)| n.clone()).collect()
+    /// Virtual nodes of tenant `key` whose Lease exists, to renew.
+    pub fn leased_nodes_of(&self, key: &str) -> Vec<String> {
+        let state = self.lock();
+        state
+            .leased
+            .iter()
+            .filter(|(k, n)| k == key && state.counts.contains_key(&(k.clone(), n.clone())))
+            .map(|(_, n)| n.clone())
+            .collect()
+    }
+
+    /// Records whether the virtual node `node` of tenant `key` has its Lease.
+    pub fn set_leased(&self, key: &str, node: &str, leased: bool) {
+        let at = (key.to_string(), node.to_string());
+        let mut state = self.lock();
+        if leased {
+            state.leased.insert(at);
+        } else {
+            state.leased.remove(&at);
+        }
     }
 
     pub fn forget_tenant(&self, key: &str) {
         let mut state = self.lock();
         state.pods.retain(|_, (k, _)| k != key);
         state.counts.retain(|(k, _), _| k != key);
+        state.leased.retain(|(k, _)| k != key);
     }
 }
 
@@ -124,6 +149,7 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, name: &str) -> Result<(
     };
     let Some(super_node) = super_node else {
         debug!(node = %name, "no pods of the tenant on the node; removing the virtual node");
+        shared.nodes.set_leased(&tenant.key, name, false);
         for result in [
             tenant_nodes.delete(name, &DeleteParams::default()).await.map(|_| ()),
             leases(tenant).delete(name, &DeleteParams::default()).await.map(|_| ()),
@@ -160,7 +186,7 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, name: &str) -> Result<(
             "metadata": {"name": name, "namespace": NODE_LEASE_NAMESPACE, "ownerReferences": [{
                 "apiVersion": "v1", "kind": "Node", "name": name, "uid": node.uid().unwrap_or_default(),
             }]},
-            "spec": {"holderIdentity": name, "leaseDurationSeconds": LEASE_SECONDS, "renewTime": now_micro()},
+            "spec": {"holderIdentity": name, "leaseDurationSeconds": lease_seconds(shared), "renewTime": now_micro()},
         });
         match leases(tenant).create(&PostParams::default(), &serde_json::from_value(lease)?).await {
             Err(e) if conflict(&e) => {}
@@ -169,6 +195,7 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, name: &str) -> Result<(
             }
         }
     }
+    shared.nodes.set_leased(&tenant.key, name, true);
     Ok(())
 }
 
@@ -182,23 +209,34 @@ pub fn now_micro() -> String {
 }
 
 /// Renews every virtual node's Lease in every tenant, like a kubelet would; a slow tenant
-/// delays nobody else.
+/// delays nobody else. Tenants take their turns spread over the interval, as kubelets do,
+/// instead of all renewing at the same instant.
 pub async fn renew_leases(shared: Arc<Shared>) {
-    let mut tick = tokio::time::interval(shared.config.node_lease_interval);
+    let interval = shared.config.node_lease_interval;
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let renewals = shared.tenants().into_iter().map(|tenant| {
+        let tenants = shared.tenants();
+        let turns = u32::try_from(tenants.len()).unwrap_or(u32::MAX).max(1);
+        let renewals = tenants.into_iter().enumerate().map(|(i, tenant)| {
             let shared = Arc::clone(&shared);
             let span = tenant.span.clone();
+            let turn = interval / turns * u32::try_from(i).unwrap_or(0);
             async move {
-                for node in shared.nodes.nodes_of(&tenant.key) {
+                tokio::time::sleep(turn).await;
+                for node in shared.nodes.leased_nodes_of(&tenant.key) {
                     let patch: Value = json!({"spec": {"renewTime": now_micro(), "holderIdentity": node}});
                     let api = leases(&tenant);
                     let params = PatchParams::default();
                     let patch = Patch::Merge(&patch);
                     match tokio::time::timeout(Duration::from_secs(5), api.patch(&node, &params, &patch)).await {
                         Ok(Ok(_)) => {}
-                        Ok(Err(e)) if not_found(&e) => shared.queue.add(&tenant.key, Item::Node { name: node }),
+                        Ok(Err(e)) if not_found(&e) => {
+                            // Deleted in the tenant: made again by the node's next sync.
+                            shared.nodes.set_leased(&tenant.key, &node, false);
+                            shared.queue.add(&tenant.key, Item::Node { name: node });
+                        }
                         Ok(Err(e)) => debug!(node = %node, error = %e, "renewing the node lease failed"),
                         Err(_) => {
                             debug!("tenant is slow; skipping its lease renewals this round");
@@ -246,8 +284,23 @@ mod tests {
         t.relist_start();
         t.place("p2", at("green", "n2"));
         assert_eq!(t.relist_done(), vec![("blue".into(), "n2".into())]);
-        assert_eq!(t.nodes_of("green"), ["n2"]);
+        assert_eq!(t.pods_on("green", "n2"), 1);
+        t.set_leased("green", "n2", true);
+        assert_eq!(t.leased_nodes_of("green"), ["n2"]);
         t.forget_tenant("green");
-        assert!(t.nodes_of("green").is_empty());
+        assert_eq!(t.pods_on("green", "n2"), 0);
+        assert!(t.leased_nodes_of("green").is_empty());
+    }
+
+    #[test]
+    fn only_leased_nodes_with_pods_are_renewed() {
+        let t = Tracker::default();
+        t.place("p1", at("blue", "n1"));
+        t.place("p2", at("blue", "n2"));
+        assert!(t.leased_nodes_of("blue").is_empty(), "no Lease made yet: nothing to renew");
+        t.set_leased("blue", "n1", true);
+        assert_eq!(t.leased_nodes_of("blue"), ["n1"]);
+        t.place("p1", None);
+        assert!(t.leased_nodes_of("blue").is_empty(), "the last pod left n1");
     }
 }

@@ -1,7 +1,9 @@
 //! The fair work queue: one FIFO per tenant, served round-robin, with a per-tenant limit on
 //! work in flight, so a tenant that floods its control plane never delays another tenant's
 //! objects by more than one turn. An item already queued is not queued twice; an item changed
-//! while it is being worked on is queued again when that work ends.
+//! while it is being worked on is queued again when that work ends. Within a tenant, background
+//! items (copies of events) wait while the tenant has other work: a pod's status never queues
+//! behind the events of a thousand other pods.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
@@ -13,6 +15,7 @@ use tokio::sync::Notify;
 /// One tenant's share of the queue.
 struct Lane<T> {
     fifo: VecDeque<(T, Instant)>,
+    background: VecDeque<(T, Instant)>,
     queued: HashSet<T>,
     in_flight: HashSet<T>,
     /// Items that were added again while in flight.
@@ -21,7 +24,13 @@ struct Lane<T> {
 
 impl<T> Default for Lane<T> {
     fn default() -> Self {
-        Lane { fifo: VecDeque::new(), queued: HashSet::new(), in_flight: HashSet::new(), dirty: HashSet::new() }
+        Lane {
+            fifo: VecDeque::new(),
+            background: VecDeque::new(),
+            queued: HashSet::new(),
+            in_flight: HashSet::new(),
+            dirty: HashSet::new(),
+        }
     }
 }
 
@@ -37,6 +46,23 @@ pub struct FairQueue<T> {
     state: Mutex<State<T>>,
     ready: Notify,
     per_tenant_in_flight: usize,
+    /// Which items are background work.
+    background: fn(&T) -> bool,
+}
+
+impl<T> Lane<T> {
+    fn push(&mut self, item: T, background: bool) {
+        let entry = (item, Instant::now());
+        if background {
+            self.background.push_back(entry);
+        } else {
+            self.fifo.push_back(entry);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.fifo.len() + self.background.len()
+    }
 }
 
 /// A unit of work taken from the queue; hand it back with `FairQueue::done`.
@@ -49,11 +75,13 @@ pub struct Work<T> {
 }
 
 impl<T: Clone + Eq + Hash> FairQueue<T> {
-    pub fn new(per_tenant_in_flight: usize) -> Arc<Self> {
+    /// A queue; `background` tells the items served only when their tenant has no other.
+    pub fn new(per_tenant_in_flight: usize, background: fn(&T) -> bool) -> Arc<Self> {
         Arc::new(FairQueue {
             state: Mutex::new(State { lanes: HashMap::new(), ring: VecDeque::new(), closed: false }),
             ready: Notify::new(),
             per_tenant_in_flight: per_tenant_in_flight.max(1),
+            background,
         })
     }
 
@@ -79,7 +107,7 @@ impl<T: Clone + Eq + Hash> FairQueue<T> {
             return;
         }
         if lane.queued.insert(item.clone()) {
-            lane.fifo.push_back((item, Instant::now()));
+            lane.push(item.clone(), (self.background)(&item));
             drop(state);
             self.ready.notify_one();
         }
@@ -123,10 +151,10 @@ impl<T: Clone + Eq + Hash> FairQueue<T> {
             if lane.in_flight.len() >= limit {
                 continue;
             }
-            if let Some((item, since)) = lane.fifo.pop_front() {
+            if let Some((item, since)) = lane.fifo.pop_front().or_else(|| lane.background.pop_front()) {
                 lane.queued.remove(&item);
                 lane.in_flight.insert(item.clone());
-                let more = !lane.fifo.is_empty();
+                let more = lane.len() > 0;
                 drop(state);
                 if more {
                     // Another worker may take the next item at once.
@@ -144,7 +172,7 @@ impl<T: Clone + Eq + Hash> FairQueue<T> {
         let Some(lane) = state.lanes.get_mut(&work.tenant) else { return };
         lane.in_flight.remove(&work.item);
         if lane.dirty.remove(&work.item) && lane.queued.insert(work.item.clone()) {
-            lane.fifo.push_back((work.item.clone(), Instant::now()));
+            lane.push(work.item.clone(), (self.background)(&work.item));
         }
         drop(state);
         self.ready.notify_one();
@@ -159,7 +187,7 @@ impl<T: Clone + Eq + Hash> FairQueue<T> {
 
     /// Items waiting per tenant.
     pub fn depths(&self) -> Vec<(String, usize)> {
-        self.lock().lanes.iter().map(|(t, lane)| (t.clone(), lane.fifo.len())).collect()
+        self.lock().lanes.iter().map(|(t, lane)| (t.clone(), lane.len())).collect()
     }
 
     /// Wakes every waiting worker with `None`.
@@ -175,7 +203,7 @@ mod tests {
 
     #[tokio::test]
     async fn tenants_are_served_in_turn_whatever_their_backlog() {
-        let q = FairQueue::new(100);
+        let q = FairQueue::new(100, |_| false);
         for i in 0..1000 {
             q.add("noisy", i);
         }
@@ -192,7 +220,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_queued_item_is_not_queued_twice_and_a_busy_one_comes_back() {
-        let q = FairQueue::new(10);
+        let q = FairQueue::new(10, |_| false);
         q.add("t", "a");
         q.add("t", "a");
         assert_eq!(q.depths(), vec![("t".to_string(), 1)]);
@@ -205,7 +233,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_in_flight_limit_holds_a_tenant_back_but_not_others() {
-        let q = FairQueue::new(1);
+        let q = FairQueue::new(1, |_| false);
         q.add("a", 1);
         q.add("a", 2);
         q.add("b", 1);
@@ -220,8 +248,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn background_items_wait_for_the_tenants_other_work() {
+        let q = FairQueue::new(10, |i: &u32| *i >= 100);
+        q.add("t", 100);
+        q.add("t", 101);
+        q.add("t", 1);
+        q.add("t", 2);
+        assert_eq!(q.depths(), vec![("t".to_string(), 4)]);
+        let mut order = vec![];
+        for _ in 0..4 {
+            let w = q.next().await.unwrap();
+            order.push(w.item);
+            q.done(&w);
+        }
+        assert_eq!(order, [1, 2, 100, 101]);
+    }
+
+    #[tokio::test]
     async fn close_wakes_workers() {
-        let q: Arc<FairQueue<u32>> = FairQueue::new(1);
+        let q: Arc<FairQueue<u32>> = FairQueue::new(1, |_| false);
         let waiter = {
             let q = Arc::clone(&q);
             tokio::spawn(async move { q.next().await.is_none() })

@@ -173,10 +173,15 @@ pub async fn object(shared: &Shared, tenant: &Tenant, resource: &str, namespace:
     } else {
         super_obj
     };
-    if synced.status_up {
+    let latest = if synced.status_up {
         let super_value = if changed { to_value(&super_obj) } else { actual };
-        status_up(tenant, synced, &tenant_api, (&tenant_obj, &tenant_value), &super_value, item).await?;
-    }
+        status_up(tenant, synced, &tenant_api, (&tenant_obj, &tenant_value), &super_value, item.clone()).await?
+    } else {
+        None
+    };
+    // The next sync of this object (a super event, mostly) starts from what is known of the
+    // tenant's copy instead of reading it again.
+    shared.objects.put_back(&tenant.key, Side::Tenant, &item, Some(latest.unwrap_or(tenant_obj)));
     Ok(())
 }
 
@@ -283,7 +288,7 @@ async fn delete_pod(
 /// goes as a merge patch of what changed, so the binding needs no re-read: nothing else writes a
 /// tenant pod's status (the tenant has no kubelet).
 /// The tenant object comes as read and as JSON, the super object as JSON: each is converted
-/// once per sync.
+/// once per sync. Answers the tenant object as written, if it was.
 async fn status_up(
     tenant: &Tenant,
     synced: &Synced,
@@ -291,7 +296,7 @@ async fn status_up(
     (tenant_obj, tenant_value): (&DynamicObject, &Value),
     super_value: &Value,
     item: Item,
-) -> Result<()> {
+) -> Result<Option<DynamicObject>> {
     let name = tenant_obj.name_any();
     if synced.kind == Kind::Pod {
         let node = super_value["spec"]["nodeName"].as_str().unwrap_or_default();
@@ -315,8 +320,9 @@ async fn status_up(
             .patch_status(&name, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch))
             .await?;
         tenant.expect_echo(Side::Tenant, item, written.resource_version());
+        return Ok(Some(crate::tenant::lean(written)));
     }
-    Ok(())
+    Ok(None)
 }
 
 /// The JSON merge patch (RFC 7386) that turns `old` into `new`: changed keys, and nulls for

@@ -42,8 +42,21 @@ impl<V> Stash<V> {
 
     /// Keeps `value` as what was last seen of `item`, replacing an older one.
     pub fn put(&self, tenant: &str, side: Side, item: &Item, value: V) {
+        self.insert(tenant, side, item, value, true);
+    }
+
+    /// Hands back what a worker last read or wrote of `item`, unless a watch put something
+    /// newer meanwhile: the next sync of the item then needs no read.
+    pub fn put_back(&self, tenant: &str, side: Side, item: &Item, value: V) {
+        self.insert(tenant, side, item, value, false);
+    }
+
+    fn insert(&self, tenant: &str, side: Side, item: &Item, value: V, replace: bool) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let key = (tenant.to_string(), side, item.clone());
+        if !replace && inner.entries.contains_key(&key) {
+            return;
+        }
         let seq = inner.next;
         inner.next += 1;
         if let Some((old, _)) = inner.entries.insert(key.clone(), (seq, value)) {
@@ -103,6 +116,16 @@ mod tests {
         assert_eq!(stash.take("a", Side::Super, &pod("p")), Some(3));
         assert_eq!(stash.take("b", Side::Tenant, &pod("p")), Some(4));
         assert_eq!(stash.len(), 0);
+    }
+
+    #[test]
+    fn a_put_back_never_hides_a_newer_put() {
+        let stash = Stash::new(10);
+        stash.put("a", Side::Tenant, &pod("p"), 2);
+        stash.put_back("a", Side::Tenant, &pod("p"), 1);
+        assert_eq!(stash.take("a", Side::Tenant, &pod("p")), Some(2));
+        stash.put_back("a", Side::Tenant, &pod("p"), 3);
+        assert_eq!(stash.take("a", Side::Tenant, &pod("p")), Some(3));
     }
 
     #[test]

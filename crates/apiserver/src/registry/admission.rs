@@ -8,6 +8,10 @@
 //! - Priority: a pod's `priorityClassName` becomes its `priority`, and a pod without one
 //!   takes the `globalDefault` PriorityClass.
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, Result};
@@ -16,6 +20,80 @@ use crate::kinds::defaults::quantity::Quantity;
 use crate::registry::meta::{generate_name, meta_str};
 use crate::registry::resources::ResourceDef;
 use crate::registry::store::{ListOptions, Store};
+
+/// How long a live read of a namespace's LimitRanges stands in for the cache's answer that
+/// it has none: kube's LimitRanger keeps such a read 30 s.
+const LIVE_LOOKUP_TTL: Duration = Duration::from_secs(30);
+
+/// The objects the plugins read, kept from the server's own watch as kube's plugins read
+/// their informers: a pod create then costs its write, not three etcd reads more. Kept in
+/// their stored form (these kinds have one version).
+#[derive(Default)]
+pub struct AdmissionCache(RwLock<Cached>);
+
+#[derive(Default)]
+struct Cached {
+    /// The first list is in: from then on what is missing here is missing in etcd too.
+    listed: bool,
+    /// (namespace, name) -> `automountServiceAccountToken`.
+    service_accounts: HashMap<(String, String), Option<bool>>,
+    priority_classes: BTreeMap<String, Value>,
+    storage_classes: BTreeMap<String, Value>,
+    limit_ranges: HashMap<String, BTreeMap<String, Value>>,
+    /// Namespaces the cache shows no LimitRange in, read from etcd, and when.
+    looked_up: HashMap<String, (Instant, Vec<Value>)>,
+}
+
+impl AdmissionCache {
+    /// Takes in a change under `key` (after the root prefix); `obj` decodes the object (None:
+    /// deleted) and is called only for the kinds kept.
+    pub fn note(&self, key: &str, obj: impl FnOnce() -> Option<Value>) {
+        let split = |rest: &str| rest.split_once('/').map(|(ns, name)| (ns.to_string(), name.to_string()));
+        let Ok(mut cached) = self.0.write() else { return };
+        if let Some(at) = key.strip_prefix("serviceaccounts/").and_then(split) {
+            match obj() {
+                Some(sa) => cached.service_accounts.insert(at, sa["automountServiceAccountToken"].as_bool()),
+                None => cached.service_accounts.remove(&at),
+            };
+        } else if let Some((ns, name)) = key.strip_prefix("limitranges/").and_then(split) {
+            cached.looked_up.remove(&ns);
+            let ranges = cached.limit_ranges.entry(ns.clone()).or_default();
+            set(ranges, name, obj());
+            if ranges.is_empty() {
+                cached.limit_ranges.remove(&ns);
+            }
+        } else if let Some(name) = key.strip_prefix("priorityclasses/") {
+            set(&mut cached.priority_classes, name.to_string(), obj());
+        } else if let Some(name) = key.strip_prefix("storageclasses/") {
+            set(&mut cached.storage_classes, name.to_string(), obj());
+        }
+    }
+
+    /// The server's watch starts over: what it lists next is all there is.
+    pub fn relist(&self) {
+        if let Ok(mut cached) = self.0.write() {
+            *cached = Cached::default();
+        }
+    }
+
+    /// The first list is in.
+    pub fn listed(&self) {
+        if let Ok(mut cached) = self.0.write() {
+            cached.listed = true;
+        }
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Cached) -> Option<T>) -> Option<T> {
+        self.0.read().ok().filter(|c| c.listed).and_then(|c| f(&c))
+    }
+}
+
+fn set(map: &mut BTreeMap<String, Value>, name: String, obj: Option<Value>) {
+    match obj {
+        Some(o) => map.insert(name, o),
+        None => map.remove(&name),
+    };
+}
 
 /// All objects of a resource (core unless `group`), in `namespace` (None: everywhere).
 async fn list(store: &Store, group: &str, resource: &str, namespace: Option<&str>) -> Vec<Value> {
@@ -45,12 +123,21 @@ async fn service_account(store: &Store, namespace: &str, pod: &mut Value) {
     let account = pod.pointer("/spec/serviceAccountName").and_then(Value::as_str).unwrap_or("default").to_string();
     let pod_says = pod.pointer("/spec/automountServiceAccountToken").and_then(Value::as_bool);
     if pod_says.is_none() {
-        if let Ok(def) = store.def("", "v1", "serviceaccounts") {
-            if let Ok(sa) = store.get(&def, "v1", namespace, &account).await {
-                if sa.get("automountServiceAccountToken").and_then(Value::as_bool) == Some(false) {
-                    return;
-                }
-            }
+        let key = (namespace.to_string(), account.clone());
+        // Not in the cache: read it, as kube does (the account may be brand new).
+        let account_says = match store.admission.read(|c| c.service_accounts.get(&key).copied()) {
+            Some(says) => says,
+            None => match store.def("", "v1", "serviceaccounts") {
+                Ok(def) => store
+                    .get(&def, "v1", namespace, &account)
+                    .await
+                    .ok()
+                    .and_then(|sa| sa.get("automountServiceAccountToken").and_then(Value::as_bool)),
+                Err(_) => None,
+            },
+        };
+        if account_says == Some(false) {
+            return;
         }
     }
     add_service_account_token_volume(pod, &generate_name(""));
@@ -61,7 +148,10 @@ async fn priority(store: &Store, def: &ResourceDef, pod: &mut Value) -> Result<(
     if class.starts_with("system-") {
         return Ok(());
     }
-    let classes = list(store, "scheduling.k8s.io", "priorityclasses", None).await;
+    let classes = match store.admission.read(|c| Some(c.priority_classes.values().cloned().collect())) {
+        Some(classes) => classes,
+        None => list(store, "scheduling.k8s.io", "priorityclasses", None).await,
+    };
     let value = |pc: &Value| pc.get("value").and_then(Value::as_i64).unwrap_or(0);
     let chosen = if class.is_empty() {
         // The lowest of the global defaults, as kube picks when there are several.
@@ -99,7 +189,10 @@ async fn default_storage_class(store: &Store, claim: &mut Value) {
             |a| sc.pointer("/metadata/annotations").and_then(|m| m.get(*a)).and_then(Value::as_str) == Some("true"),
         )
     };
-    let classes = list(store, "storage.k8s.io", "storageclasses", None).await;
+    let classes = match store.admission.read(|c| Some(c.storage_classes.values().cloned().collect::<Vec<_>>())) {
+        Some(classes) => classes,
+        None => list(store, "storage.k8s.io", "storageclasses", None).await,
+    };
     // The newest default wins, as kube picks since 1.26.
     let newest = classes
         .iter()
@@ -110,8 +203,25 @@ async fn default_storage_class(store: &Store, claim: &mut Value) {
     }
 }
 
-async fn limit_ranger(store: &Store, def: &ResourceDef, namespace: &str, pod: &mut Value) -> Result<()> {
+/// A namespace's LimitRanges: from the cache, or, when it shows none, read from etcd at most
+/// once per [`LIVE_LOOKUP_TTL`] (a LimitRange made a moment ago may not be in the cache yet).
+async fn limit_ranges(store: &Store, namespace: &str) -> Vec<Value> {
+    let cached = store.admission.read(|c| match c.limit_ranges.get(namespace) {
+        Some(ranges) => Some(ranges.values().cloned().collect()),
+        None => c.looked_up.get(namespace).filter(|(at, _)| at.elapsed() < LIVE_LOOKUP_TTL).map(|(_, r)| r.clone()),
+    });
+    if let Some(ranges) = cached {
+        return ranges;
+    }
     let ranges = list(store, "", "limitranges", Some(namespace)).await;
+    if let Ok(mut cached) = store.admission.0.write() {
+        cached.looked_up.insert(namespace.to_string(), (Instant::now(), ranges.clone()));
+    }
+    ranges
+}
+
+async fn limit_ranger(store: &Store, def: &ResourceDef, namespace: &str, pod: &mut Value) -> Result<()> {
+    let ranges = limit_ranges(store, namespace).await;
     let limits: Vec<&Value> = ranges
         .iter()
         .flat_map(|lr| lr.pointer("/spec/limits").and_then(Value::as_array).into_iter().flatten())

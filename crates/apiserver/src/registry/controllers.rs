@@ -133,6 +133,7 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
             if crate::rbac::policy::Policy::concerns(rest) {
                 store.rbac.note(rest, obj().as_ref());
             }
+            store.admission.note(rest, obj);
             if let Some((ns, name)) = rest.strip_prefix("resourcequotas/").and_then(|r| r.split_once('/')) {
                 store.quotas.note(ns, name, value.is_some());
             }
@@ -146,10 +147,12 @@ async fn watch_loop(store: &Arc<Store>) -> Result<(), ApiError> {
             }
         }
     };
+    store.admission.relist();
     for kv in &page.kvs {
         index.put(kv);
         note_shared_state(&kv.key, Some(&kv.value));
     }
+    store.admission.listed();
     crate::rbac::aggregate(store).await;
     // Namespaces whose quotas need recalculating, done on the tick.
     let mut quota_dirty: HashSet<String> = page

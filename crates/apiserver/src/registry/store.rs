@@ -166,6 +166,8 @@ pub struct Store {
     pub rbac: Arc<Policy>,
     /// The ResourceQuotas of each namespace, kept by the in-server watch for admission.
     pub quotas: QuotaCache,
+    /// What the admission plugins read, from the server's watch.
+    pub admission: crate::registry::admission::AdmissionCache,
 }
 
 /// Whether a namespace object is being deleted.
@@ -236,6 +238,7 @@ impl Store {
             namespaces: NamespaceCache::default(),
             rbac: Arc::new(Policy::default()),
             quotas: QuotaCache::default(),
+            admission: Default::default(),
         }
     }
 

@@ -13,6 +13,11 @@ use nestor_api::types::Endpoint;
 
 use crate::pki::TenantPki;
 
+/// The controllers a tenant's nestor-controllers runs: all but node lifecycle, as vcluster
+/// runs kube-controller-manager. A tenant's nodes are virtual: the super cluster's node
+/// lifecycle judges the real node, and the syncer copies its conditions and taints up.
+pub const TENANT_CONTROLLERS: &str = "--controllers=*,-nodelifecycle";
+
 /// Why a control plane could not be made or removed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

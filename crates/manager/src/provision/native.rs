@@ -300,7 +300,7 @@ fn apiserver(labels: &BTreeMap<String, String>, component: &Component) -> Value 
 }
 
 fn controllers(labels: &BTreeMap<String, String>, component: &Component) -> Value {
-    let args = vec!["--kubeconfig=/kubeconfig/kubeconfig".to_string()];
+    let args = vec!["--kubeconfig=/kubeconfig/kubeconfig".to_string(), super::TENANT_CONTROLLERS.to_string()];
     let extra = json!({
         "container": {"volumeMounts": [{"name": "kubeconfig", "mountPath": "/kubeconfig", "readOnly": true}]},
         "pod": {"volumes": [{"name": "kubeconfig", "secret": {"secretName": "controllers-kubeconfig"}}]},

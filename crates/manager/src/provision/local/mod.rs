@@ -353,6 +353,7 @@ fn args(component: Component, dir: &TenantDir, state: &TenantState, key: &str) -
         Component::Controllers => vec![
             format!("--kubeconfig={}", path(dir.admin_kubeconfig())),
             "--worker-threads=1".into(),
+            super::TENANT_CONTROLLERS.into(),
             format!("--root-ca-file={}", path(dir.ca_cert())),
             "--metrics-addr=127.0.0.1:0".into(),
             // A fixed identity: a restarted process takes its own Lease back at once instead
