@@ -148,9 +148,11 @@ async fn priority(store: &Store, def: &ResourceDef, pod: &mut Value) -> Result<(
     if class.starts_with("system-") {
         return Ok(());
     }
-    let classes = match store.admission.read(|c| Some(c.priority_classes.values().cloned().collect())) {
-        Some(classes) => classes,
-        None => list(store, "scheduling.k8s.io", "priorityclasses", None).await,
+    let named = |classes: &[Value]| classes.iter().any(|pc| meta_str(pc, "name") == class);
+    let classes = match store.admission.read(|c| Some(c.priority_classes.values().cloned().collect::<Vec<_>>())) {
+        // A class made a moment ago may not be in memory yet: etcd decides before a 403.
+        Some(classes) if class.is_empty() || named(&classes) => classes,
+        _ => list(store, "scheduling.k8s.io", "priorityclasses", None).await,
     };
     let value = |pc: &Value| pc.get("value").and_then(Value::as_i64).unwrap_or(0);
     let chosen = if class.is_empty() {
