@@ -120,6 +120,10 @@ impl Tracker {
             .collect()
     }
 
+    pub fn is_leased(&self, key: &str, node: &str) -> bool {
+        self.lock().leased.contains(&(key.to_string(), node.to_string()))
+    }
+
     /// Records whether the virtual node `node` of tenant `key` has its Lease.
     pub fn set_leased(&self, key: &str, node: &str, leased: bool) {
         let at = (key.to_string(), node.to_string());
@@ -180,7 +184,8 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, name: &str) -> Result<(
         value["status"] = status;
         tenant_nodes.replace_status(name, &PostParams::default(), &serde_json::from_value(value)?).await?;
     }
-    if leases(tenant).get_opt(name).await?.is_none() {
+    // A Lease the syncer made or renews is not read again.
+    if !shared.nodes.is_leased(&tenant.key, name) && leases(tenant).get_opt(name).await?.is_none() {
         let lease = json!({
             "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
             "metadata": {"name": name, "namespace": NODE_LEASE_NAMESPACE, "ownerReferences": [{

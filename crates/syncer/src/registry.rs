@@ -22,31 +22,48 @@ use crate::Shared;
 
 /// How often VirtualClusters that could not be started are tried again.
 const RETRY: Duration = Duration::from_secs(5);
+/// Tenants started at once after a list of VirtualClusters.
+const CONCURRENT_STARTS: usize = 16;
 
 pub async fn run(shared: Arc<Shared>) {
     let api: Api<VirtualCluster> = Api::all(shared.super_client.clone());
     let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
     // The VirtualClusters that should run but failed to start, by UID, retried on a timer.
     let mut failed: HashMap<String, VirtualCluster> = HashMap::new();
+    // The VirtualClusters of a (re)list, started together once it is complete.
+    let mut listed: Vec<VirtualCluster> = Vec::new();
     let mut retry = tokio::time::interval(RETRY);
     loop {
         tokio::select! {
             event = stream.next() => match event {
-                Some(Ok(Event::Apply(vc) | Event::InitApply(vc))) => {
-                    let uid = vc.uid().unwrap_or_default();
-                    match apply(&shared, &vc).await {
-                        Ok(()) => { failed.remove(&uid); }
-                        Err(e) => {
-                            warn!(vc = %vc.name_any(), namespace = %vc.namespace().unwrap_or_default(), error = %format!("{e:#}"), "cannot sync tenant yet");
-                            failed.insert(uid, vc);
-                        }
+                Some(Ok(Event::Init)) => listed.clear(),
+                Some(Ok(Event::InitApply(vc))) => listed.push(vc),
+                Some(Ok(Event::InitDone)) => {
+                    // A restart starts every tenant at once rather than one after another:
+                    // each start reads a Secret and builds a client.
+                    let started = futures::stream::iter(std::mem::take(&mut listed))
+                        .map(|vc| {
+                            let shared = Arc::clone(&shared);
+                            async move {
+                                let result = apply(&shared, &vc).await;
+                                (vc, result)
+                            }
+                        })
+                        .buffer_unordered(CONCURRENT_STARTS)
+                        .collect::<Vec<_>>()
+                        .await;
+                    for (vc, result) in started {
+                        note_start(&mut failed, vc, result);
                     }
+                }
+                Some(Ok(Event::Apply(vc))) => {
+                    let result = apply(&shared, &vc).await;
+                    note_start(&mut failed, vc, result);
                 }
                 Some(Ok(Event::Delete(vc))) => {
                     failed.remove(&vc.uid().unwrap_or_default());
                     remove(&shared, &vc).await;
                 }
-                Some(Ok(_)) => {}
                 Some(Err(e)) => debug!(error = %e, "VirtualCluster watch failed; retrying"),
                 None => return,
             },
@@ -57,6 +74,20 @@ pub async fn run(shared: Arc<Shared>) {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Remembers a VirtualCluster that could not be started, to try again; forgets one that was.
+fn note_start(failed: &mut HashMap<String, VirtualCluster>, vc: VirtualCluster, result: Result<()>) {
+    let uid = vc.uid().unwrap_or_default();
+    match result {
+        Ok(()) => {
+            failed.remove(&uid);
+        }
+        Err(e) => {
+            warn!(vc = %vc.name_any(), namespace = %vc.namespace().unwrap_or_default(), error = %format!("{e:#}"), "cannot sync tenant yet");
+            failed.insert(uid, vc);
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::TryStreamExt;
@@ -229,20 +229,44 @@ fn queue(shared: &Shared, label: &str, seen: Seen, deleted: bool) {
     }
 }
 
+/// Watches super nodes: a change tenants see is queued for every tenant with pods on the node.
+/// A node's status post that only moves heartbeat times is passed on at most every
+/// [`NODE_STATUS_REPORT`], as a kubelet reports an unchanged status: with 100 tenants on each
+/// node, copying every heartbeat was a hundred tenant writes per node per post.
 async fn watch_nodes(shared: Arc<Shared>) {
     let api: Api<Node> = Api::all(shared.super_client.clone());
     let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
+    // Per node: what tenants saw last, and when it was queued.
+    let mut seen: HashMap<String, (serde_json::Value, Instant)> = HashMap::new();
     while let Some(event) = stream.next().await {
         match event {
-            Ok(Event::Apply(node) | Event::InitApply(node) | Event::Delete(node)) => {
+            Ok(Event::Apply(node) | Event::InitApply(node)) => {
                 let name = node.name_any();
-                for key in shared.nodes.tenants_on(&name) {
-                    shared.queue.add(&key, Item::Node { name: name.clone() });
+                let visible = crate::convert::visible_change(&serde_json::to_value(&node).unwrap_or_default());
+                let unchanged =
+                    seen.get(&name).is_some_and(|(last, at)| *last == visible && at.elapsed() < NODE_STATUS_REPORT);
+                if !unchanged {
+                    seen.insert(name.clone(), (visible, Instant::now()));
+                    queue_node(&shared, name);
                 }
+            }
+            Ok(Event::Delete(node)) => {
+                let name = node.name_any();
+                seen.remove(&name);
+                queue_node(&shared, name);
             }
             Ok(_) => {}
             Err(e) => debug!(error = %e, "super node watch failed; retrying"),
         }
+    }
+}
+
+/// kubelet's `nodeStatusReportFrequency`: how often an unchanged status is posted.
+const NODE_STATUS_REPORT: Duration = Duration::from_secs(300);
+
+fn queue_node(shared: &Shared, name: String) {
+    for key in shared.nodes.tenants_on(&name) {
+        shared.queue.add(&key, Item::Node { name: name.clone() });
     }
 }
 

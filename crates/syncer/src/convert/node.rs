@@ -103,6 +103,18 @@ pub fn virtual_node_status(super_node: &Value, tenant_node: &Value) -> Option<Va
     (!same(Some(&want), tenant_node.get("status"))).then_some(want)
 }
 
+/// What tenants see of a super node, but for the conditions' heartbeat times: a change here is
+/// worth copying up at once; a heartbeat alone waits for the next status report.
+pub fn visible_change(super_node: &Value) -> Value {
+    let mut node = virtual_node(super_node);
+    if let Some(conditions) = node.pointer_mut("/status/conditions").and_then(Value::as_array_mut) {
+        for condition in conditions.iter_mut().filter_map(Value::as_object_mut) {
+            condition.remove("lastHeartbeatTime");
+        }
+    }
+    node
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -126,6 +138,18 @@ mod tests {
                 "nodeInfo": {"kubeletVersion": "v1.33.1", "osImage": "Ubuntu", "architecture": "amd64"},
                 "images": [{"names": ["other-tenant/secret-app:1"], "sizeBytes": 1}],
                 "volumesInUse": ["kubernetes.io/csi/x"], "phase": "Running"}})
+    }
+
+    #[test]
+    fn a_heartbeat_alone_is_no_visible_change() {
+        let node = super_node();
+        let mut beat = node.clone();
+        beat["status"]["conditions"][0]["lastHeartbeatTime"] = json!("2025-01-01T00:01:00Z");
+        beat["metadata"]["resourceVersion"] = json!("501");
+        assert_eq!(visible_change(&node), visible_change(&beat));
+        let mut not_ready = beat.clone();
+        not_ready["status"]["conditions"][0]["status"] = json!("Unknown");
+        assert_ne!(visible_change(&node), visible_change(&not_ready));
     }
 
     #[test]
