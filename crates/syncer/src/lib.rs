@@ -74,6 +74,7 @@ pub(crate) struct Shared {
     pub namespaces: super_watch::NamespaceMap,
     pub custom: super_watch::CustomWatchers,
     pub pods: super_watch::PodIndex,
+    pub super_nodes: super_watch::SuperNodes,
     /// The latest watched version of queued objects (`None`: deleted).
     pub objects: stash::Stash<Option<kube::api::DynamicObject>>,
     /// The latest version of queued super Events.
@@ -136,6 +137,7 @@ impl Syncer {
             namespaces: super_watch::NamespaceMap::default(),
             custom: super_watch::CustomWatchers::default(),
             pods: super_watch::PodIndex::default(),
+            super_nodes: super_watch::SuperNodes::default(),
             objects: stash::Stash::default(),
             events: stash::Stash::default(),
             event_index: super_watch::EventIndex::default(),

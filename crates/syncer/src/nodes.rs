@@ -146,8 +146,16 @@ impl Tracker {
 /// Brings a tenant's virtual node `name` in line with the super node and the tenant's pods.
 pub async fn reconcile(shared: &Shared, tenant: &Tenant, name: &str) -> Result<()> {
     let tenant_nodes: Api<Node> = Api::all(tenant.client.clone());
+    // The node as the super node watch last brought it, else read.
     let super_node = if shared.nodes.pods_on(&tenant.key, name) > 0 {
-        Api::<Node>::all(shared.super_client.clone()).get_opt(name).await?
+        match shared.super_nodes.get(name) {
+            Some(node) => Some(node),
+            None => Api::<Node>::all(shared.super_client.clone())
+                .get_opt(name)
+                .await?
+                .map(serde_json::to_value)
+                .transpose()?,
+        }
     } else {
         None
     };
@@ -165,7 +173,7 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, name: &str) -> Result<(
         }
         return Ok(());
     };
-    let super_value = serde_json::to_value(&super_node)?;
+    let super_value = super_node;
     let want = convert::virtual_node(&super_value);
     let node = match tenant_nodes.get_opt(name).await? {
         None => tenant_nodes.create(&PostParams::default(), &serde_json::from_value(want)?).await?,

@@ -242,7 +242,9 @@ async fn watch_nodes(shared: Arc<Shared>) {
         match event {
             Ok(Event::Apply(node) | Event::InitApply(node)) => {
                 let name = node.name_any();
-                let visible = crate::convert::visible_change(&serde_json::to_value(&node).unwrap_or_default());
+                let whole = serde_json::to_value(&node).unwrap_or_default();
+                let visible = crate::convert::visible_change(&whole);
+                shared.super_nodes.put(&name, Some(whole));
                 let unchanged =
                     seen.get(&name).is_some_and(|(last, at)| *last == visible && at.elapsed() < NODE_STATUS_REPORT);
                 if !unchanged {
@@ -253,11 +255,31 @@ async fn watch_nodes(shared: Arc<Shared>) {
             Ok(Event::Delete(node)) => {
                 let name = node.name_any();
                 seen.remove(&name);
+                shared.super_nodes.put(&name, None);
                 queue_node(&shared, name);
             }
             Ok(_) => {}
             Err(e) => debug!(error = %e, "super node watch failed; retrying"),
         }
+    }
+}
+
+/// The super nodes as their watch last brought them: a virtual node's sync reads its super
+/// node here, not from the API server (a restart syncs thousands of virtual nodes).
+#[derive(Default)]
+pub struct SuperNodes(RwLock<HashMap<String, serde_json::Value>>);
+
+impl SuperNodes {
+    pub fn get(&self, name: &str) -> Option<serde_json::Value> {
+        self.0.read().ok()?.get(name).cloned()
+    }
+
+    fn put(&self, name: &str, node: Option<serde_json::Value>) {
+        let Ok(mut nodes) = self.0.write() else { return };
+        match node {
+            Some(n) => nodes.insert(name.to_string(), n),
+            None => nodes.remove(name),
+        };
     }
 }
 
