@@ -20,6 +20,22 @@ fn clients_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("clients")
 }
 
+/// Whether a kube-rs watch shows `name` ADDED before it ends.
+async fn saw_added<K: kube::Resource>(
+    watching: impl futures::Stream<Item = kube::Result<WatchEvent<K>>>,
+    name: &str,
+) -> bool {
+    let added = watching
+        .try_filter_map(|e| async move {
+            Ok(matches!(e, WatchEvent::Added(ref o) if o.meta().name.as_deref() == Some(name)).then_some(()))
+        })
+        .boxed_local()
+        .try_next()
+        .await
+        .unwrap();
+    added.is_some()
+}
+
 /// Runs a client script with the cluster's kubeconfig and checks it did every step.
 fn run_matrix(program: &Path, script: &str, kubeconfig: &Path) {
     let out = Command::new(program)
@@ -79,15 +95,7 @@ async fn kube_rs_client() {
     )
     .await
     .unwrap();
-    let added = watching
-        .try_filter_map(|e| async move {
-            Ok(matches!(e, WatchEvent::Added(ref cm) if cm.metadata.name.as_deref() == Some("settings")).then_some(()))
-        })
-        .boxed()
-        .try_next()
-        .await
-        .unwrap();
-    assert!(added.is_some(), "the watch saw the create");
+    assert!(saw_added(watching, "settings").await, "the watch saw the create");
     let listed = cms.list(&ListParams::default().labels("app=rs")).await.unwrap();
     assert_eq!(listed.items.len(), 1);
 
@@ -147,15 +155,7 @@ async fn kube_rs_client() {
     )
     .unwrap();
     gadgets.create(&PostParams::default(), &g1).await.unwrap();
-    let added = watching
-        .try_filter_map(|e| async move {
-            Ok(matches!(e, WatchEvent::Added(ref g) if g.metadata.name.as_deref() == Some("g1")).then_some(()))
-        })
-        .boxed()
-        .try_next()
-        .await
-        .unwrap();
-    assert!(added.is_some());
+    assert!(saw_added(watching, "g1").await, "the watch saw the create");
     gadgets.patch("g1", &pp, &Patch::Merge(json!({"spec": {"size": 2}}))).await.unwrap();
     gadgets
         .patch(

@@ -159,7 +159,7 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, name: &str) -> Result<(
     } else {
         None
     };
-    let Some(super_node) = super_node else {
+    let Some(super_value) = super_node else {
         debug!(node = %name, "no pods of the tenant on the node; removing the virtual node");
         shared.nodes.set_leased(&tenant.key, name, false);
         for result in [
@@ -173,7 +173,6 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, name: &str) -> Result<(
         }
         return Ok(());
     };
-    let super_value = super_node;
     let want = convert::virtual_node(&super_value);
     let node = match tenant_nodes.get_opt(name).await? {
         None => tenant_nodes.create(&PostParams::default(), &serde_json::from_value(want)?).await?,

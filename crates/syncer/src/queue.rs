@@ -34,6 +34,21 @@ impl<T> Default for Lane<T> {
     }
 }
 
+impl<T> Lane<T> {
+    fn push(&mut self, item: T, background: bool) {
+        let entry = (item, Instant::now());
+        if background {
+            self.background.push_back(entry);
+        } else {
+            self.fifo.push_back(entry);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.fifo.len() + self.background.len()
+    }
+}
+
 struct State<T> {
     lanes: HashMap<String, Lane<T>>,
     /// Tenants in serving order; the one served last goes to the back.
@@ -48,21 +63,6 @@ pub struct FairQueue<T> {
     per_tenant_in_flight: usize,
     /// Which items are background work.
     background: fn(&T) -> bool,
-}
-
-impl<T> Lane<T> {
-    fn push(&mut self, item: T, background: bool) {
-        let entry = (item, Instant::now());
-        if background {
-            self.background.push_back(entry);
-        } else {
-            self.fifo.push_back(entry);
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.fifo.len() + self.background.len()
-    }
 }
 
 /// A unit of work taken from the queue; hand it back with `FairQueue::done`.
@@ -107,7 +107,8 @@ impl<T: Clone + Eq + Hash> FairQueue<T> {
             return;
         }
         if lane.queued.insert(item.clone()) {
-            lane.push(item.clone(), (self.background)(&item));
+            let background = (self.background)(&item);
+            lane.push(item, background);
             drop(state);
             self.ready.notify_one();
         }

@@ -236,25 +236,27 @@ fn queue(shared: &Shared, label: &str, seen: Seen, deleted: bool) {
 async fn watch_nodes(shared: Arc<Shared>) {
     let api: Api<Node> = Api::all(shared.super_client.clone());
     let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
-    // Per node: what tenants saw last, and when it was queued.
-    let mut seen: HashMap<String, (serde_json::Value, Instant)> = HashMap::new();
+    // Per node: when it was last queued. Every visible change is queued, so what tenants saw
+    // last is what the node's previous event showed.
+    let mut queued: HashMap<String, Instant> = HashMap::new();
     while let Some(event) = stream.next().await {
         match event {
             Ok(Event::Apply(node) | Event::InitApply(node)) => {
                 let name = node.name_any();
+                let visible = crate::convert::visible_change;
                 let whole = serde_json::to_value(&node).unwrap_or_default();
-                let visible = crate::convert::visible_change(&whole);
-                shared.super_nodes.put(&name, Some(whole));
-                let unchanged =
-                    seen.get(&name).is_some_and(|(last, at)| *last == visible && at.elapsed() < NODE_STATUS_REPORT);
+                let now_visible = visible(&whole);
+                let last = shared.super_nodes.put(&name, Some(whole));
+                let unchanged = last.is_some_and(|last| visible(&last) == now_visible)
+                    && queued.get(&name).is_some_and(|at| at.elapsed() < NODE_STATUS_REPORT);
                 if !unchanged {
-                    seen.insert(name.clone(), (visible, Instant::now()));
+                    queued.insert(name.clone(), Instant::now());
                     queue_node(&shared, name);
                 }
             }
             Ok(Event::Delete(node)) => {
                 let name = node.name_any();
-                seen.remove(&name);
+                queued.remove(&name);
                 shared.super_nodes.put(&name, None);
                 queue_node(&shared, name);
             }
@@ -274,12 +276,13 @@ impl SuperNodes {
         self.0.read().ok()?.get(name).cloned()
     }
 
-    fn put(&self, name: &str, node: Option<serde_json::Value>) {
-        let Ok(mut nodes) = self.0.write() else { return };
+    /// Keeps `node` (None: deleted); answers the node as it was before.
+    fn put(&self, name: &str, node: Option<serde_json::Value>) -> Option<serde_json::Value> {
+        let mut nodes = self.0.write().unwrap_or_else(|e| e.into_inner());
         match node {
             Some(n) => nodes.insert(name.to_string(), n),
             None => nodes.remove(name),
-        };
+        }
     }
 }
 
@@ -305,10 +308,9 @@ async fn watch_events(shared: Arc<Shared>) {
             Ok(Event::InitApply(ev)) => {
                 shared.event_index.put(&shared, &ev);
             }
-            Ok(Event::Apply(mut ev)) => {
+            Ok(Event::Apply(ev)) => {
                 if let Some((key, item)) = shared.event_index.put(&shared, &ev) {
-                    ev.metadata.managed_fields = None;
-                    shared.events.put(&key, Side::Super, &item, ev);
+                    shared.events.put(&key, Side::Super, &item, crate::tenant::lean(ev));
                     shared.queue.add(&key, item);
                 }
             }

@@ -228,8 +228,8 @@ impl Tenant {
 
 /// A watched object without its managedFields: the syncer never reads them, and they were
 /// most of what it copied and kept of a pod. An update without them keeps the server's.
-pub fn lean(mut obj: DynamicObject) -> DynamicObject {
-    obj.metadata.managed_fields = None;
+pub fn lean<K: kube::Resource>(mut obj: K) -> K {
+    obj.meta_mut().managed_fields = None;
     obj
 }
 

@@ -46,26 +46,48 @@ struct Cached {
 
 impl AdmissionCache {
     /// Takes in a change under `key` (after the root prefix); `obj` decodes the object (None:
-    /// deleted) and is called only for the kinds kept.
+    /// deleted) and is called only for the kinds kept. Every write in the server passes here:
+    /// other keys take no lock.
     pub fn note(&self, key: &str, obj: impl FnOnce() -> Option<Value>) {
+        enum Kept {
+            Account(String, String),
+            Range(String, String),
+            Priority(String),
+            Storage(String),
+        }
         let split = |rest: &str| rest.split_once('/').map(|(ns, name)| (ns.to_string(), name.to_string()));
-        let Ok(mut cached) = self.0.write() else { return };
-        if let Some(at) = key.strip_prefix("serviceaccounts/").and_then(split) {
-            match obj() {
-                Some(sa) => cached.service_accounts.insert(at, sa["automountServiceAccountToken"].as_bool()),
-                None => cached.service_accounts.remove(&at),
-            };
+        let kept = if let Some((ns, name)) = key.strip_prefix("serviceaccounts/").and_then(split) {
+            Kept::Account(ns, name)
         } else if let Some((ns, name)) = key.strip_prefix("limitranges/").and_then(split) {
-            cached.looked_up.remove(&ns);
-            let ranges = cached.limit_ranges.entry(ns.clone()).or_default();
-            set(ranges, name, obj());
-            if ranges.is_empty() {
-                cached.limit_ranges.remove(&ns);
-            }
+            Kept::Range(ns, name)
         } else if let Some(name) = key.strip_prefix("priorityclasses/") {
-            set(&mut cached.priority_classes, name.to_string(), obj());
+            Kept::Priority(name.to_string())
         } else if let Some(name) = key.strip_prefix("storageclasses/") {
-            set(&mut cached.storage_classes, name.to_string(), obj());
+            Kept::Storage(name.to_string())
+        } else {
+            return;
+        };
+        let obj = obj();
+        let Ok(mut cached) = self.0.write() else { return };
+        match kept {
+            Kept::Account(ns, name) => {
+                match obj {
+                    Some(sa) => {
+                        cached.service_accounts.insert((ns, name), sa["automountServiceAccountToken"].as_bool())
+                    }
+                    None => cached.service_accounts.remove(&(ns, name)),
+                };
+            }
+            Kept::Range(ns, name) => {
+                cached.looked_up.remove(&ns);
+                let ranges = cached.limit_ranges.entry(ns.clone()).or_default();
+                set(ranges, name, obj);
+                if ranges.is_empty() {
+                    cached.limit_ranges.remove(&ns);
+                }
+            }
+            Kept::Priority(name) => set(&mut cached.priority_classes, name, obj),
+            Kept::Storage(name) => set(&mut cached.storage_classes, name, obj),
         }
     }
 
@@ -85,6 +107,13 @@ impl AdmissionCache {
 
     fn read<T>(&self, f: impl FnOnce(&Cached) -> Option<T>) -> Option<T> {
         self.0.read().ok().filter(|c| c.listed).and_then(|c| f(&c))
+    }
+
+    /// Keeps what etcd answered for a namespace the cache showed no LimitRange in.
+    fn looked_up(&self, namespace: &str, ranges: &[Value]) {
+        if let Ok(mut cached) = self.0.write() {
+            cached.looked_up.insert(namespace.to_string(), (Instant::now(), ranges.to_vec()));
+        }
     }
 }
 
@@ -216,9 +245,7 @@ async fn limit_ranges(store: &Store, namespace: &str) -> Vec<Value> {
         return ranges;
     }
     let ranges = list(store, "", "limitranges", Some(namespace)).await;
-    if let Ok(mut cached) = store.admission.0.write() {
-        cached.looked_up.insert(namespace.to_string(), (Instant::now(), ranges.clone()));
-    }
+    store.admission.looked_up(namespace, &ranges);
     ranges
 }
 
