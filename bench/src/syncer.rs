@@ -180,6 +180,7 @@ pub async fn run(report: &mut String) -> Result<()> {
     };
     if let Ok(path) = std::env::var("NESTOR_BENCH_DUMP") {
         std::fs::copy(&log, format!("{path}.syncer-2.log"))?;
+        std::fs::write(format!("{path}.syncer-2.metrics"), syncer_metrics(&log).await?)?;
     }
     let repairs = metric_sum(&syncer_metrics(&log).await?, "nestor_syncer_patrol_repairs_total", &[]);
     println!("restart: converged in {converge_text}, {repairs} repairs");

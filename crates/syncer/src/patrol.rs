@@ -32,7 +32,7 @@ pub async fn every_interval(shared: Arc<Shared>) {
             let shared = Arc::clone(&shared);
             async move {
                 for synced in &tenant.synced {
-                    tenant_kind(&shared, tenant, synced).await;
+                    tenant_kind(&shared, tenant, synced, None).await;
                 }
                 crate::events::compare(&shared, tenant).await;
             }
@@ -44,11 +44,12 @@ pub async fn every_interval(shared: Arc<Shared>) {
     }
 }
 
-/// Compares one kind of one tenant with the super cluster and queues what differs.
-pub async fn tenant_kind(shared: &Shared, tenant: &Tenant, synced: &Synced) {
+/// Compares one kind of one tenant with the super cluster and queues what differs; the tenant's
+/// objects are listed unless `listed` brings them (a watch's first list).
+pub async fn tenant_kind(shared: &Shared, tenant: &Tenant, synced: &Synced, listed: Option<Vec<DynamicObject>>) {
     let span = tenant.span.clone();
     async {
-        match compare(shared, tenant, synced).await {
+        match compare(shared, tenant, synced, listed).await {
             Ok(repairs) if repairs > 0 => info!(resource = %synced.label(), repairs, "patrol found drift"),
             Ok(_) => {}
             Err(e) => {
@@ -73,10 +74,17 @@ async fn list_all(api: &Api<DynamicObject>, params: ListParams) -> Result<Vec<Dy
     }
 }
 
-async fn compare(shared: &Shared, tenant: &Tenant, synced: &Synced) -> Result<usize> {
+async fn compare(
+    shared: &Shared,
+    tenant: &Tenant,
+    synced: &Synced,
+    listed: Option<Vec<DynamicObject>>,
+) -> Result<usize> {
     let label = synced.label();
-    let tenant_objects =
-        list_all(&Api::all_with(tenant.client.clone(), &synced.resource), ListParams::default()).await?;
+    let tenant_objects = match listed {
+        Some(objects) => objects,
+        None => list_all(&Api::all_with(tenant.client.clone(), &synced.resource), ListParams::default()).await?,
+    };
     let selector = format!("{}={}", keys::CLUSTER, tenant.key);
     let mut super_objects: HashMap<(String, String), DynamicObject> = HashMap::new();
     for obj in list_super(shared, tenant, synced, &tenant_objects, &selector).await? {

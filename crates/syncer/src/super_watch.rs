@@ -90,12 +90,12 @@ pub async fn start(shared: &Arc<Shared>, tasks: &mut tokio::task::JoinSet<()>) {
     for synced in builtins {
         tasks.spawn(watch_kind(Arc::clone(shared), synced, Some(listed.clone())));
     }
-    drop(listed);
+    // Nodes too: a tenant's start compares its virtual nodes with them.
+    tasks.spawn(watch_nodes(Arc::clone(shared), listed));
     let all_listed = async { while done.recv().await.is_some() {} };
     if tokio::time::timeout(Duration::from_secs(30), all_listed).await.is_err() {
         warn!("the super cluster's first lists are slow; starting tenants anyway");
     }
-    tasks.spawn(watch_nodes(Arc::clone(shared)));
     tasks.spawn(watch_events(Arc::clone(shared)));
 }
 
@@ -172,7 +172,7 @@ async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Se
             Ok(Event::InitDone) => {
                 if synced.kind == Kind::Pod {
                     for (key, node) in shared.nodes.relist_done() {
-                        shared.queue.add(&key, Item::Node { name: node });
+                        queue_virtual_node(&shared, &key, node);
                     }
                     for (key, item) in shared.pacing.relist_done() {
                         shared.queue.add(&key, item);
@@ -212,7 +212,7 @@ fn observe(shared: &Shared, synced: &Synced, obj: &Seen, deleted: bool) {
             }
             let placed = marks.filter(|_| !deleted && !node.is_empty()).map(|m| (m.cluster_key, node.to_string()));
             for (key, node) in shared.nodes.place(&uid, placed) {
-                shared.queue.add(&key, Item::Node { name: node });
+                queue_virtual_node(shared, &key, node);
             }
         }
         _ => {}
@@ -233,7 +233,8 @@ fn queue(shared: &Shared, label: &str, seen: Seen, deleted: bool) {
 /// A node's status post that only moves heartbeat times is passed on at most every
 /// [`NODE_STATUS_REPORT`], as a kubelet reports an unchanged status: with 100 tenants on each
 /// node, copying every heartbeat was a hundred tenant writes per node per post.
-async fn watch_nodes(shared: Arc<Shared>) {
+async fn watch_nodes(shared: Arc<Shared>, listed: mpsc::Sender<()>) {
+    let mut listed = Some(listed);
     let api: Api<Node> = Api::all(shared.super_client.clone());
     let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
     // Per node: when it was last queued. Every visible change is queued, so what tenants saw
@@ -259,6 +260,11 @@ async fn watch_nodes(shared: Arc<Shared>) {
                 queued.remove(&name);
                 shared.super_nodes.put(&name, None);
                 queue_node(&shared, name);
+            }
+            Ok(Event::InitDone) => {
+                if let Some(tx) = listed.take() {
+                    let _ = tx.send(()).await;
+                }
             }
             Ok(_) => {}
             Err(e) => debug!(error = %e, "super node watch failed; retrying"),
@@ -291,7 +297,15 @@ const NODE_STATUS_REPORT: Duration = Duration::from_secs(300);
 
 fn queue_node(shared: &Shared, name: String) {
     for key in shared.nodes.tenants_on(&name) {
-        shared.queue.add(&key, Item::Node { name: name.clone() });
+        queue_virtual_node(shared, &key, name.clone());
+    }
+}
+
+/// Queues a tenant's virtual node; a tenant not started yet compares all its virtual nodes
+/// when it starts (`nodes::compare`).
+fn queue_virtual_node(shared: &Shared, key: &str, name: String) {
+    if shared.tenant(key).is_some() {
+        shared.queue.add(key, Item::Node { name });
     }
 }
 

@@ -118,22 +118,33 @@ impl Tenant {
     async fn watch(self: Arc<Self>, shared: Arc<Shared>, synced: Synced) {
         let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &synced.resource);
         let label = synced.label();
-        let mut first_list = true;
+        // The first list, kept until it is compared with the super cluster in one pass.
+        let mut first_list = Some(vec![]);
         // Whole objects: the worker takes the one its event brought instead of reading it.
         let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
         while let Some(event) = stream.next().await {
             match event {
                 Ok(Event::Apply(obj)) => self.queue_object(&shared, label, Some(obj)),
-                Ok(Event::InitApply(obj)) if !first_list => self.queue_object(&shared, label, Some(obj)),
+                Ok(Event::InitApply(obj)) => match first_list.as_mut() {
+                    Some(listed) => listed.push(lean(obj)),
+                    None => self.queue_object(&shared, label, Some(obj)),
+                },
                 Ok(Event::Delete(obj)) => {
                     let item = object_item(label, &obj.metadata);
                     self.queue_unless_echo(&shared, Side::Tenant, item, None, Some(None));
                 }
-                Ok(Event::InitDone) if first_list => {
-                    first_list = false;
-                    crate::patrol::tenant_kind(&shared, &self, &synced).await;
+                Ok(Event::Init) => {
+                    // A relist that began before the first one ended starts the first list over.
+                    if let Some(listed) = first_list.as_mut() {
+                        listed.clear();
+                    }
+                }
+                Ok(Event::InitDone) if first_list.is_some() => {
+                    let listed = first_list.take();
+                    crate::patrol::tenant_kind(&shared, &self, &synced, listed).await;
                     if self.kinds_compared.fetch_add(1, Ordering::Relaxed) + 1 == self.synced.len() {
                         info!("every kind listed and compared with the super cluster");
+                        crate::nodes::compare(&shared, &self).await;
                         crate::events::compare(&shared, &self).await;
                     }
                 }

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 
 use common::{metric_sum, wait, wait_long, Env};
 use futures::StreamExt;
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Pod};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::ResourceExt;
@@ -108,6 +109,37 @@ async fn a_syncer_restarted_in_a_flood_syncs_every_pod_once() {
             tail.join("\n")
         );
     }
+}
+
+#[tokio::test]
+async fn a_restarted_syncer_renews_virtual_node_leases_after_one_list() {
+    let mut env = Env::start(&[("blue", &[])]).await.unwrap();
+    let client = env.tenant("blue").cluster.client().await.unwrap();
+    namespace(&client, "prod").await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "prod");
+    pods.create(&PostParams::default(), &pod("web")).await.unwrap();
+    running(&pods, "web").await;
+    let node = pods.get("web").await.unwrap().spec.unwrap().node_name.unwrap();
+    let leases: Api<Lease> = Api::namespaced(client.clone(), "kube-node-lease");
+    let renewed = || async {
+        let lease = serde_json::to_value(leases.get(&node).await.ok()?).ok()?;
+        lease["spec"]["renewTime"].as_str().map(str::to_string)
+    };
+    wait("the virtual node's Lease", renewed).await.unwrap();
+
+    env.syncer.as_mut().unwrap().kill();
+    let before = renewed().await.unwrap();
+    env.start_syncer().unwrap();
+    wait("the Lease renewed by the new syncer", || async { renewed().await.filter(|t| *t != before) }).await.unwrap();
+    // The tenant's start compared its virtual node and Lease in one list of each: nothing
+    // about the node changed, so no sync of it was queued.
+    let metrics = env.metrics().await.unwrap();
+    assert_eq!(metric_sum(&metrics, "nestor_syncer_tenants", &["state=\"compared\""]), 1.0, "{metrics}");
+    assert_eq!(
+        metric_sum(&metrics, "nestor_syncer_sync_duration_seconds_count", &["resource=\"nodes\""]),
+        0.0,
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

@@ -19,7 +19,7 @@ mod simple;
 mod status;
 
 pub use event::{event_up, Involved};
-pub use node::{merge_virtual_node, virtual_node, virtual_node_status, visible_change};
+pub use node::{merge_virtual_node, virtual_node, virtual_node_in_line, virtual_node_status, visible_change};
 
 use json::Map;
 

@@ -97,6 +97,13 @@ pub fn merge_virtual_node(actual: &Value, desired: &Value) -> Value {
     Value::Object(out)
 }
 
+/// Whether the tenant's virtual node shows what the super node says, but perhaps an older
+/// heartbeat (a heartbeat alone waits for the next status report): nothing to write now.
+pub fn virtual_node_in_line(super_node: &Value, tenant_node: &Value) -> bool {
+    merge_virtual_node(tenant_node, &virtual_node(super_node)) == *tenant_node
+        && same(visible_change(super_node).get("status"), without_heartbeats(tenant_node.clone()).get("status"))
+}
+
 /// The status the tenant virtual node should have; None when equal already.
 pub fn virtual_node_status(super_node: &Value, tenant_node: &Value) -> Option<Value> {
     let want = virtual_node(super_node).get("status").cloned().unwrap_or_default();
@@ -106,7 +113,10 @@ pub fn virtual_node_status(super_node: &Value, tenant_node: &Value) -> Option<Va
 /// What tenants see of a super node, but for the conditions' heartbeat times: a change here is
 /// worth copying up at once; a heartbeat alone waits for the next status report.
 pub fn visible_change(super_node: &Value) -> Value {
-    let mut node = virtual_node(super_node);
+    without_heartbeats(virtual_node(super_node))
+}
+
+fn without_heartbeats(mut node: Value) -> Value {
     if let Some(conditions) = node.pointer_mut("/status/conditions").and_then(Value::as_array_mut) {
         for condition in conditions.iter_mut().filter_map(Value::as_object_mut) {
             condition.remove("lastHeartbeatTime");
@@ -138,6 +148,27 @@ mod tests {
                 "nodeInfo": {"kubeletVersion": "v1.33.1", "osImage": "Ubuntu", "architecture": "amd64"},
                 "images": [{"names": ["other-tenant/secret-app:1"], "sizeBytes": 1}],
                 "volumesInUse": ["kubernetes.io/csi/x"], "phase": "Running"}})
+    }
+
+    #[test]
+    fn a_virtual_node_is_in_line_until_something_visible_changes() {
+        let node = super_node();
+        let mut tenant_node = virtual_node(&node);
+        tenant_node["metadata"]["uid"] = json!("t-uid");
+        tenant_node["metadata"]["resourceVersion"] = json!("7");
+        assert!(virtual_node_in_line(&node, &tenant_node));
+        let mut beat = node.clone();
+        beat["status"]["conditions"][0]["lastHeartbeatTime"] = json!("2025-01-01T00:01:00Z");
+        assert!(virtual_node_in_line(&beat, &tenant_node), "a heartbeat waits for the status report");
+        let mut not_ready = beat.clone();
+        not_ready["status"]["conditions"][0]["status"] = json!("Unknown");
+        assert!(!virtual_node_in_line(&not_ready, &tenant_node));
+        let mut labeled = node.clone();
+        labeled["metadata"]["labels"]["topology.kubernetes.io/zone"] = json!("a");
+        assert!(!virtual_node_in_line(&labeled, &tenant_node));
+        let mut cordoned = node.clone();
+        cordoned["spec"]["unschedulable"] = json!(true);
+        assert!(!virtual_node_in_line(&cordoned, &tenant_node));
     }
 
     #[test]
