@@ -6,6 +6,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
 use crate::tenant::Side;
 use crate::Item;
 
@@ -16,50 +19,62 @@ pub const CAPACITY: usize = 2000;
 type Key = (String, Side, Item);
 
 /// A bounded map from queue items to the object last seen for them; the oldest put goes first
-/// when it is full.
+/// when it is full. Objects are kept as compact JSON: a pod decoded into JSON values takes
+/// about five times the memory of its text, and decoding one again costs far less than the
+/// read it saves.
 pub struct Stash<V> {
     capacity: usize,
-    inner: Mutex<Inner<V>>,
+    inner: Mutex<Inner>,
+    kept: std::marker::PhantomData<fn(V) -> V>,
 }
 
-struct Inner<V> {
+struct Inner {
     next: u64,
-    entries: HashMap<Key, (u64, V)>,
+    entries: HashMap<Key, (u64, Box<str>)>,
     /// Put order: sequence number -> key.
     order: BTreeMap<u64, Key>,
 }
 
-impl<V> Default for Stash<V> {
+impl<V: Serialize + DeserializeOwned> Default for Stash<V> {
     fn default() -> Self {
         Stash::new(CAPACITY)
     }
 }
 
-impl<V> Stash<V> {
+impl<V: Serialize + DeserializeOwned> Stash<V> {
     pub fn new(capacity: usize) -> Self {
-        Stash { capacity, inner: Mutex::new(Inner { next: 0, entries: HashMap::new(), order: BTreeMap::new() }) }
+        Stash {
+            capacity,
+            inner: Mutex::new(Inner { next: 0, entries: HashMap::new(), order: BTreeMap::new() }),
+            kept: std::marker::PhantomData,
+        }
     }
 
     /// Keeps `value` as what was last seen of `item`, replacing an older one.
     pub fn put(&self, tenant: &str, side: Side, item: &Item, value: V) {
-        self.insert(tenant, side, item, value, true);
+        self.insert(tenant, side, item, &value, true);
     }
 
     /// Hands back what a worker last read or wrote of `item`, unless a watch put something
     /// newer meanwhile: the next sync of the item then needs no read.
     pub fn put_back(&self, tenant: &str, side: Side, item: &Item, value: V) {
-        self.insert(tenant, side, item, value, false);
+        self.insert(tenant, side, item, &value, false);
     }
 
-    fn insert(&self, tenant: &str, side: Side, item: &Item, value: V, replace: bool) {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+    fn insert(&self, tenant: &str, side: Side, item: &Item, value: &V, replace: bool) {
         let key = (tenant.to_string(), side, item.clone());
+        if !replace && self.lock().entries.contains_key(&key) {
+            return;
+        }
+        // Encoded outside the lock; what cannot be encoded is not kept (a worker reads it).
+        let Ok(text) = serde_json::to_string(value) else { return };
+        let mut inner = self.lock();
         if !replace && inner.entries.contains_key(&key) {
             return;
         }
         let seq = inner.next;
         inner.next += 1;
-        if let Some((old, _)) = inner.entries.insert(key.clone(), (seq, value)) {
+        if let Some((old, _)) = inner.entries.insert(key.clone(), (seq, text.into_boxed_str())) {
             inner.order.remove(&old);
         }
         inner.order.insert(seq, key);
@@ -71,15 +86,22 @@ impl<V> Stash<V> {
 
     /// What was last seen of `item`, if it is still kept; it is kept no longer.
     pub fn take(&self, tenant: &str, side: Side, item: &Item) -> Option<V> {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let (seq, value) = inner.entries.remove(&(tenant.to_string(), side, item.clone()))?;
-        inner.order.remove(&seq);
-        Some(value)
+        let text = {
+            let mut inner = self.lock();
+            let (seq, text) = inner.entries.remove(&(tenant.to_string(), side, item.clone()))?;
+            inner.order.remove(&seq);
+            text
+        };
+        serde_json::from_str(&text).ok()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Drops everything kept for a tenant (it stopped).
     pub fn forget_tenant(&self, tenant: &str) {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut inner = self.lock();
         let Inner { entries, order, .. } = &mut *inner;
         entries.retain(|(key, _, _), (seq, _)| {
             let keep = key != tenant;
@@ -92,7 +114,7 @@ impl<V> Stash<V> {
 
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).entries.len()
+        self.lock().entries.len()
     }
 }
 
