@@ -136,8 +136,8 @@ async fn compare(
 }
 
 /// The tenant's super copies of a kind. Namespaced kinds are listed namespace by namespace (the
-/// tenant's super namespaces): a list selected by label alone would read every tenant's objects
-/// of the kind, once per tenant.
+/// tenant's super namespaces where the super watch saw objects of the kind): a list selected by
+/// label alone would read every tenant's objects of the kind, once per tenant.
 async fn list_super(
     shared: &Shared,
     tenant: &Tenant,
@@ -154,7 +154,7 @@ async fn list_super(
         tenant_objects.iter().map(|o| naming::super_namespace(&tenant.key, &o.namespace().unwrap_or_default())),
     );
     let mut objects = vec![];
-    for namespace in namespaces {
+    for namespace in namespaces.into_iter().filter(|ns| shared.occupancy.may_hold(synced.label(), ns)) {
         let api = Api::namespaced_with(shared.super_client.clone(), &namespace, &synced.resource);
         objects.extend(list_all(&api, params.clone()).await?);
     }

@@ -2,7 +2,7 @@
 //! carry the cluster label), nodes and events. A change queues the key of the tenant object it
 //! belongs to, read from the marks.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -48,6 +48,61 @@ impl NamespaceMap {
             Some(owner) => map.insert(super_ns, owner),
             None => map.remove(&super_ns),
         };
+    }
+}
+
+/// The super namespaces where each synced kind has had objects, from the super watches. A
+/// tenant's comparison lists its super copies only there: at 100 tenants, the lists of
+/// namespaces holding nothing of a kind were most of a restart's 3,500 super lists.
+#[derive(Default)]
+pub struct Occupancy(RwLock<OccupancyState>);
+
+#[derive(Default)]
+struct OccupancyState {
+    /// Kinds (labels) whose super watch has listed.
+    listed: HashSet<String>,
+    /// Kind -> super namespaces where the watch saw an object of it.
+    seen: HashMap<String, HashSet<String>>,
+}
+
+impl OccupancyState {
+    fn seen(&self, label: &str, namespace: &str) -> bool {
+        self.seen.get(label).is_some_and(|namespaces| namespaces.contains(namespace))
+    }
+}
+
+impl Occupancy {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, OccupancyState> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, OccupancyState> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn saw(&self, label: &str, namespace: &str) {
+        if !self.read().seen(label, namespace) {
+            self.write().seen.entry(label.to_string()).or_default().insert(namespace.to_string());
+        }
+    }
+
+    fn listed(&self, label: &str) {
+        if !self.read().listed.contains(label) {
+            self.write().listed.insert(label.to_string());
+        }
+    }
+
+    fn forget_namespace(&self, namespace: &str) {
+        for namespaces in self.write().seen.values_mut() {
+            namespaces.remove(namespace);
+        }
+    }
+
+    /// Whether `namespace` may hold super objects of kind `label`: not when the kind's watch
+    /// has listed and never saw one there.
+    pub fn may_hold(&self, label: &str, namespace: &str) -> bool {
+        let state = self.read();
+        !state.listed.contains(label) || state.seen(label, namespace)
     }
 }
 
@@ -170,6 +225,7 @@ async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Se
                 queue(&shared, label, obj, true);
             }
             Ok(Event::InitDone) => {
+                shared.occupancy.listed(label);
                 if synced.kind == Kind::Pod {
                     for (key, node) in shared.nodes.relist_done() {
                         queue_virtual_node(&shared, &key, node);
@@ -191,10 +247,17 @@ async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Se
 /// Keeps the namespace map, pod index and node tracker up to date.
 fn observe(shared: &Shared, synced: &Synced, obj: &Seen, deleted: bool) {
     let marks = Marks::read(&obj.meta);
+    if let Some(namespace) = obj.meta.namespace.as_deref().filter(|_| !deleted) {
+        shared.occupancy.saw(synced.label(), namespace);
+    }
     match synced.kind {
         Kind::Namespace => {
+            let name = obj.meta.name.clone().unwrap_or_default();
+            if deleted {
+                shared.occupancy.forget_namespace(&name);
+            }
             let owner = marks.filter(|_| !deleted).map(|m| (m.cluster_key, m.name));
-            shared.namespaces.set(obj.meta.name.clone().unwrap_or_default(), owner);
+            shared.namespaces.set(name, owner);
         }
         Kind::Pod => {
             let uid = obj.meta.uid.clone().unwrap_or_default();
@@ -355,7 +418,7 @@ struct EventIndexState {
     /// Whether a first list is complete (a relist keeps the old entries until it is done).
     listed: bool,
     /// Events seen by a relist in progress.
-    relisted: Option<std::collections::HashSet<(String, String)>>,
+    relisted: Option<HashSet<(String, String)>>,
 }
 
 impl EventIndex {
@@ -534,4 +597,24 @@ pub async fn delete_custom_cluster_scoped(shared: &Shared, selector: &str) -> an
         api.delete_collection(&DeleteParams::default(), &ListParams::default().labels(selector)).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_namespaces_a_listed_kind_was_seen_in_are_listed() {
+        let occupancy = Occupancy::default();
+        assert!(occupancy.may_hold("pods", "t1-prod"), "before its watch listed, any namespace may hold a kind");
+        occupancy.saw("pods", "t1-prod");
+        occupancy.listed("pods");
+        assert!(occupancy.may_hold("pods", "t1-prod"));
+        assert!(!occupancy.may_hold("pods", "t1-dev"));
+        assert!(occupancy.may_hold("configmaps", "t1-dev"), "another kind not listed yet");
+        occupancy.saw("pods", "t1-dev");
+        assert!(occupancy.may_hold("pods", "t1-dev"), "seen after the list");
+        occupancy.forget_namespace("t1-prod");
+        assert!(!occupancy.may_hold("pods", "t1-prod"), "a deleted namespace holds nothing");
+    }
 }
