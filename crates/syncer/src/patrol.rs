@@ -34,6 +34,7 @@ pub async fn every_interval(shared: Arc<Shared>) {
                 for synced in &tenant.synced {
                     tenant_kind(&shared, tenant, synced, None).await;
                 }
+                crate::nodes::compare(&shared, tenant).await;
                 crate::events::compare(&shared, tenant).await;
             }
         }))

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use common::{metric_sum, wait, wait_long, Env};
 use futures::StreamExt;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Pod};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::ResourceExt;
 use nestor_api::Marks;
@@ -112,7 +112,7 @@ async fn a_syncer_restarted_in_a_flood_syncs_every_pod_once() {
 }
 
 #[tokio::test]
-async fn a_restarted_syncer_renews_virtual_node_leases_after_one_list() {
+async fn virtual_nodes_are_compared_in_one_list_at_a_restart_and_by_the_patrol() {
     let mut env = Env::start(&[("blue", &[])]).await.unwrap();
     let client = env.tenant("blue").cluster.client().await.unwrap();
     namespace(&client, "prod").await;
@@ -140,6 +140,17 @@ async fn a_restarted_syncer_renews_virtual_node_leases_after_one_list() {
         0.0,
         "{metrics}"
     );
+
+    // A virtual node changed by hand in the tenant is repaired by the patrol.
+    let nodes: Api<Node> = Api::all(client.clone());
+    let by_hand = json!({"status": {"conditions": [{"type": "Ready", "status": "False", "reason": "ByHand"}]}});
+    nodes.patch_status(&node, &PatchParams::default(), &Patch::Merge(by_hand)).await.unwrap();
+    wait("the virtual node Ready again", || async {
+        let conditions = nodes.get_status(&node).await.ok()?.status?.conditions?;
+        conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True").then_some(())
+    })
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
