@@ -52,8 +52,8 @@ impl NamespaceMap {
 }
 
 /// The super namespaces where each synced kind has had objects, from the super watches. A
-/// tenant's comparison lists its super copies only there: in the bench, about two thirds of
-/// a 100-tenant restart's 3,500 super lists were of namespaces holding nothing of the kind.
+/// tenant's comparison lists its super copies only there: in the bench, more than 30 of each
+/// tenant's 35 super lists (5 namespaces, 7 kinds) were of namespaces holding nothing of the kind.
 #[derive(Default)]
 pub struct Occupancy(RwLock<OccupancyState>);
 
