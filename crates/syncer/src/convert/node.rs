@@ -100,8 +100,18 @@ pub fn merge_virtual_node(actual: &Value, desired: &Value) -> Value {
 /// Whether the tenant's virtual node shows what the super node says, but perhaps an older
 /// heartbeat (a heartbeat alone waits for the next status report): nothing to write now.
 pub fn virtual_node_in_line(super_node: &Value, tenant_node: &Value) -> bool {
-    merge_virtual_node(tenant_node, &virtual_node(super_node)) == *tenant_node
-        && same(visible_change(super_node).get("status"), without_heartbeats(tenant_node.clone()).get("status"))
+    let want = virtual_node(super_node);
+    if merge_virtual_node(tenant_node, &want) != *tenant_node {
+        return false;
+    }
+    let status = |node: &Value| {
+        let mut status = node.get("status").cloned();
+        if let Some(status) = status.as_mut() {
+            drop_heartbeats(status);
+        }
+        status
+    };
+    same(status(&want).as_ref(), status(tenant_node).as_ref())
 }
 
 /// The status the tenant virtual node should have; None when equal already.
@@ -113,16 +123,20 @@ pub fn virtual_node_status(super_node: &Value, tenant_node: &Value) -> Option<Va
 /// What tenants see of a super node, but for the conditions' heartbeat times: a change here is
 /// worth copying up at once; a heartbeat alone waits for the next status report.
 pub fn visible_change(super_node: &Value) -> Value {
-    without_heartbeats(virtual_node(super_node))
+    let mut node = virtual_node(super_node);
+    if let Some(status) = node.get_mut("status") {
+        drop_heartbeats(status);
+    }
+    node
 }
 
-fn without_heartbeats(mut node: Value) -> Value {
-    if let Some(conditions) = node.pointer_mut("/status/conditions").and_then(Value::as_array_mut) {
+/// Removes the conditions' heartbeat times from a node status.
+fn drop_heartbeats(status: &mut Value) {
+    if let Some(conditions) = status.get_mut("conditions").and_then(Value::as_array_mut) {
         for condition in conditions.iter_mut().filter_map(Value::as_object_mut) {
             condition.remove("lastHeartbeatTime");
         }
     }
-    node
 }
 
 #[cfg(test)]
