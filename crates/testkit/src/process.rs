@@ -41,6 +41,29 @@ impl Process {
         self.child.as_ref().map(Child::id)
     }
 
+    /// How many established TCP connections this process holds to `port` on the local host
+    /// (its socket inodes matched against `/proc/<pid>/net/tcp`).
+    pub fn connections_to(&self, port: u16) -> Result<usize> {
+        let pid = self.pid().context("the process has stopped")?;
+        let mut inodes = std::collections::HashSet::new();
+        for fd in std::fs::read_dir(format!("/proc/{pid}/fd"))? {
+            let target = std::fs::read_link(fd?.path()).unwrap_or_default();
+            if let Some(inode) = target.to_string_lossy().strip_prefix("socket:[").and_then(|s| s.strip_suffix(']')) {
+                inodes.insert(inode.to_string());
+            }
+        }
+        let table = std::fs::read_to_string(format!("/proc/{pid}/net/tcp"))?;
+        let remote = format!(":{port:04X}");
+        Ok(table
+            .lines()
+            .skip(1)
+            .map(|line| line.split_whitespace().collect::<Vec<_>>())
+            // Columns: sl, local address, remote address, state (01: established), ..., inode.
+            .filter(|cols| cols.len() > 9 && cols[2].ends_with(&remote) && cols[3] == "01")
+            .filter(|cols| inodes.contains(cols[9]))
+            .count())
+    }
+
     /// The last lines of the log, for error messages.
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();

@@ -98,7 +98,7 @@ pub async fn client(kubeconfig: Option<&Path>) -> anyhow::Result<kube::Client> {
         }
         None => kube::Config::infer().await.context("no kubeconfig found (use --kubeconfig or KUBECONFIG)")?,
     };
-    Ok(kube::Client::try_from(config)?)
+    super::client::from_config(config)
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

@@ -3,6 +3,7 @@
 //! and the event recorder.
 
 pub mod cli;
+pub mod client;
 pub mod errors;
 pub mod events;
 pub mod health;
