@@ -406,49 +406,76 @@ async fn watch_events(shared: Arc<Shared>) {
     }
 }
 
-/// Each super Event in a tenant's super namespace, in short: the tenant it is for and a digest
-/// of what its tenant copy must show. About a hundred bytes per event.
+/// Each super Event in a tenant's super namespace, in short: a digest of what its tenant copy
+/// must show, by super namespace and name; the tenant and its namespace are kept once per super
+/// namespace. About fifty bytes per event (an index keyed by five strings per event took 250).
 #[derive(Default)]
 pub struct EventIndex(Mutex<EventIndexState>);
 
 #[derive(Default)]
 struct EventIndexState {
-    /// (super namespace, name) -> (cluster key, tenant namespace, digest).
-    events: HashMap<(String, String), (String, String, u64)>,
+    namespaces: HashMap<String, NamespaceEvents>,
     /// Whether a first list is complete (a relist keeps the old entries until it is done).
     listed: bool,
     /// Events seen by a relist in progress.
     relisted: Option<HashSet<(String, String)>>,
 }
 
+/// The events of one super namespace.
+struct NamespaceEvents {
+    /// The cluster key and tenant namespace the super namespace belongs to.
+    key: String,
+    tenant_ns: String,
+    digests: HashMap<Box<str>, u64>,
+}
+
 impl EventIndex {
+    fn lock(&self) -> std::sync::MutexGuard<'_, EventIndexState> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Records an event; answers its tenant and queue item when it is about a tenant's object.
     fn put(&self, shared: &Shared, event: &CoreEvent) -> Option<(String, Item)> {
         let namespace = event.namespace().unwrap_or_default();
         let (key, tenant_ns) = shared.namespaces.get(&namespace)?;
         let name = event.name_any();
-        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.lock();
         if let Some(seen) = state.relisted.as_mut() {
             seen.insert((namespace.clone(), name.clone()));
         }
-        state.events.insert((namespace.clone(), name.clone()), (key.clone(), tenant_ns, crate::events::digest(event)));
+        let events = state.namespaces.entry(namespace.clone()).or_insert_with(|| NamespaceEvents {
+            key: key.clone(),
+            tenant_ns: tenant_ns.clone(),
+            digests: HashMap::new(),
+        });
+        (events.key, events.tenant_ns) = (key.clone(), tenant_ns);
+        events.digests.insert(name.as_str().into(), crate::events::digest(event));
         Some((key, Item::Event { namespace, name }))
     }
 
     fn remove(&self, event: &CoreEvent) {
-        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        state.events.remove(&(event.namespace().unwrap_or_default(), event.name_any()));
+        let namespace = event.namespace().unwrap_or_default();
+        let mut state = self.lock();
+        if let Some(events) = state.namespaces.get_mut(&namespace) {
+            events.digests.remove(event.name_any().as_str());
+            if events.digests.is_empty() {
+                state.namespaces.remove(&namespace);
+            }
+        }
     }
 
     fn relist_start(&self) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).relisted = Some(Default::default());
+        self.lock().relisted = Some(Default::default());
     }
 
     /// Forgets the events the relist did not see again (deleted while the watch was down).
     fn relist_done(&self) {
-        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.lock();
         if let Some(seen) = state.relisted.take() {
-            state.events.retain(|k, _| seen.contains(k));
+            state.namespaces.retain(|namespace, events| {
+                events.digests.retain(|name, _| seen.contains(&(namespace.clone(), name.to_string())));
+                !events.digests.is_empty()
+            });
         }
         state.listed = true;
     }
@@ -456,16 +483,15 @@ impl EventIndex {
     /// The super Events of tenant `key` by (tenant namespace, name), with their super namespace
     /// and digest; `None` until the first list is done.
     pub fn of_tenant(&self, key: &str) -> Option<HashMap<(String, String), (String, u64)>> {
-        let state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let state = self.lock();
         state.listed.then(|| {
-            state
-                .events
-                .iter()
-                .filter(|(_, (k, _, _))| k == key)
-                .map(|((super_ns, name), (_, tenant_ns, digest))| {
-                    ((tenant_ns.clone(), name.clone()), (super_ns.clone(), *digest))
-                })
-                .collect()
+            let mut events = HashMap::new();
+            for (super_ns, of_ns) in state.namespaces.iter().filter(|(_, e)| e.key == key) {
+                for (name, digest) in &of_ns.digests {
+                    events.insert((of_ns.tenant_ns.clone(), name.to_string()), (super_ns.clone(), *digest));
+                }
+            }
+            events
         })
     }
 }
