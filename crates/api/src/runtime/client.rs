@@ -24,6 +24,11 @@ const PING_TIMEOUT: Duration = Duration::from_secs(15);
 /// A client for `config` that multiplexes its requests and watches over one HTTP/2 connection
 /// when the server offers HTTP/2.
 pub fn from_config(config: kube::Config) -> anyhow::Result<kube::Client> {
+    // kube-client without its proxy features refuses a kubeconfig's proxy-url too; connecting
+    // around the proxy instead would be a surprise.
+    if let Some(proxy) = &config.proxy_url {
+        anyhow::bail!("the kubeconfig's proxy-url {proxy} is not supported");
+    }
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -48,4 +53,15 @@ pub fn from_config(config: kube::Config) -> anyhow::Result<kube::Client> {
         .map_err(tower::BoxError::from)
         .service(transport);
     Ok(kube::Client::new(service, config.default_namespace))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_proxy_url_is_refused_not_bypassed() {
+        let mut config = kube::Config::new("https://127.0.0.1:6443".parse().unwrap());
+        config.proxy_url = Some("http://proxy.example:3128".parse().unwrap());
+        let Err(err) = super::from_config(config) else { panic!("a proxy must not be bypassed") };
+        assert!(err.to_string().contains("proxy-url"), "{err}");
+    }
 }
