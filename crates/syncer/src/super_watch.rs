@@ -417,8 +417,8 @@ struct EventIndexState {
     namespaces: HashMap<String, NamespaceEvents>,
     /// Whether a first list is complete (a relist keeps the old entries until it is done).
     listed: bool,
-    /// Events seen by a relist in progress.
-    relisted: Option<HashSet<(String, String)>>,
+    /// Events seen by a relist in progress: super namespace -> names.
+    relisted: Option<HashMap<String, HashSet<String>>>,
 }
 
 /// The events of one super namespace.
@@ -439,17 +439,20 @@ impl EventIndex {
         let namespace = event.namespace().unwrap_or_default();
         let (key, tenant_ns) = shared.namespaces.get(&namespace)?;
         let name = event.name_any();
+        let digest = crate::events::digest(event);
         let mut state = self.lock();
         if let Some(seen) = state.relisted.as_mut() {
-            seen.insert((namespace.clone(), name.clone()));
+            seen.entry(namespace.clone()).or_default().insert(name.clone());
         }
         let events = state.namespaces.entry(namespace.clone()).or_insert_with(|| NamespaceEvents {
             key: key.clone(),
             tenant_ns: tenant_ns.clone(),
             digests: HashMap::new(),
         });
-        (events.key, events.tenant_ns) = (key.clone(), tenant_ns);
-        events.digests.insert(name.as_str().into(), crate::events::digest(event));
+        if events.key != key || events.tenant_ns != tenant_ns {
+            (events.key, events.tenant_ns) = (key.clone(), tenant_ns);
+        }
+        events.digests.insert(name.as_str().into(), digest);
         Some((key, Item::Event { namespace, name }))
     }
 
@@ -473,7 +476,8 @@ impl EventIndex {
         let mut state = self.lock();
         if let Some(seen) = state.relisted.take() {
             state.namespaces.retain(|namespace, events| {
-                events.digests.retain(|name, _| seen.contains(&(namespace.clone(), name.to_string())));
+                let names = seen.get(namespace);
+                events.digests.retain(|name, _| names.is_some_and(|names| names.contains(&**name)));
                 !events.digests.is_empty()
             });
         }
