@@ -135,9 +135,8 @@ mod tests {
 
     #[test]
     fn token_file_with_quoted_groups() {
-        let dir = std::env::temp_dir().join(format!("nestor-authn-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("tokens.csv");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.csv");
         std::fs::write(&path, "# comment\nsecret1,alice,1001,\"dev,ops\"\nsecret2,bob,1002\n").unwrap();
         let a = Authenticator::new(Some(&path), true).unwrap();
         match a.authenticate(None, Some("Bearer secret1")) {
