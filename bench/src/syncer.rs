@@ -165,9 +165,11 @@ pub async fn run(report: &mut String) -> Result<()> {
     let stopping = Instant::now();
     syncer.stop();
     println!("restart: the old syncer stopped in {:.2}s", stopping.elapsed().as_secs_f64());
+    let restart_cpu = cpu.sample();
     let started = Instant::now();
     let log = super_cluster.dir().join("syncer-2.log");
     let syncer: Process = tenancy::spawn_syncer(&super_cluster, "2", &extra)?;
+    cpu.add("nestor-syncer (restarted)", vec![syncer.pid().context("syncer pid")?]);
     // A bench reports rather than fails: a syncer that does not converge in time is a figure too.
     let converged = eventually(Duration::from_secs(120), "the restarted syncer to converge", || async {
         let text = syncer_metrics(&log).await.ok()?;
@@ -177,6 +179,7 @@ pub async fn run(report: &mut String) -> Result<()> {
     })
     .await;
     let converge = started.elapsed();
+    let restart_cpu = (restart_cpu, cpu.sample());
     let converge_text = match converged {
         Ok(()) => format!("{:.2} s", converge.as_secs_f64()),
         Err(_) => format!("more than {:.0} s (the queue was not empty yet)", converge.as_secs_f64()),
@@ -229,8 +232,11 @@ pub async fn run(report: &mut String) -> Result<()> {
     drop(syncer);
 
     let ratio = nestor_total.as_secs_f64() / direct_total.as_secs_f64().max(f64::EPSILON);
-    let cpu_table =
-        cpu.table(&[("direct", &direct_cpu.0, &direct_cpu.1), ("through Nestor", &nestor_cpu.0, &nestor_cpu.1)]);
+    let cpu_table = cpu.table(&[
+        ("direct", &direct_cpu.0, &direct_cpu.1),
+        ("through Nestor", &nestor_cpu.0, &nestor_cpu.1),
+        ("syncer restart", &restart_cpu.0, &restart_cpu.1),
+    ]);
     writeln!(
         report,
         "## The syncer\n\n{} tenants (one nestor-apiserver each, over one shared etcd with a prefix per tenant) on one super cluster (nestor-apiserver, etcd, nestor-nodesim with {nodes} nodes), all release builds on this machine. Pods are created by {concurrency} concurrent clients; Running is when a watch (super cluster for direct pods, the tenant for pods through Nestor) first shows `phase: Running`.\n\n\
@@ -246,7 +252,7 @@ pub async fn run(report: &mut String) -> Result<()> {
 | queue empty (event copies included) after every pod ran | {drain_text} | |\n\
 | restart with {total} pods: every tenant compared, queue empty | **{converge_text}** ({repairs} repairs) | ≤ 3 s |\n\
 | quiet tenant's p99 create-to-Running while {} tenants flood {} pods each | **{}** (p50 {}) | ≤ 250 ms |\n\n\
-Where the quiet tenant's pods spend that time (p50 / p99 of each step):\n\n{stages}\nWhere the CPU went while the {total} pods were created and became Running (every process shares the machine's cores):\n\n{cpu_table}",
+Where the quiet tenant's pods spend that time (p50 / p99 of each step):\n\n{stages}\nWhere the CPU went while the {total} pods were created and became Running, and during the restart (every process shares the machine's cores):\n\n{cpu_table}",
         sizes.tenants + 1,
         direct_total.as_secs_f64(),
         ms(percentile(&direct_lat, 0.5)),

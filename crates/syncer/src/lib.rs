@@ -8,6 +8,7 @@
 pub mod args;
 pub mod convert;
 mod events;
+mod listed_pods;
 pub mod metrics;
 mod nodes;
 mod pacing;
@@ -75,6 +76,8 @@ pub(crate) struct Shared {
     pub occupancy: super_watch::Occupancy,
     pub custom: super_watch::CustomWatchers,
     pub pods: super_watch::PodIndex,
+    /// The super pods of the first list, until each tenant's first comparison takes them.
+    pub listed_pods: listed_pods::ListedPods,
     pub super_nodes: super_watch::SuperNodes,
     /// The latest watched version of queued objects (`None`: deleted).
     pub objects: stash::Stash<Option<kube::api::DynamicObject>>,
@@ -139,6 +142,7 @@ impl Syncer {
             occupancy: super_watch::Occupancy::default(),
             custom: super_watch::CustomWatchers::default(),
             pods: super_watch::PodIndex::default(),
+            listed_pods: listed_pods::ListedPods::default(),
             super_nodes: super_watch::SuperNodes::default(),
             objects: stash::Stash::default(),
             events: stash::Stash::default(),
@@ -196,6 +200,7 @@ async fn run(shared: Arc<Shared>, lease: &nestor_api::runtime::Elector) -> Resul
     }
     tasks.spawn(nodes::renew_leases(Arc::clone(&shared)));
     tasks.spawn(patrol::every_interval(Arc::clone(&shared)));
+    tasks.spawn(sweep_stashes(Arc::clone(&shared)));
     tasks.spawn(registry::run(Arc::clone(&shared)));
     let result = lease.keep().await;
     shared.metrics.set_leader(false);
@@ -204,6 +209,19 @@ async fn run(shared: Arc<Shared>, lease: &nestor_api::runtime::Elector) -> Resul
         tenant.stop();
     }
     result
+}
+
+/// How often the stashes drop what no queued item needs since the sweep before.
+const STASH_SWEEP: Duration = Duration::from_secs(10);
+
+async fn sweep_stashes(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(STASH_SWEEP);
+    loop {
+        tick.tick().await;
+        let waits = |tenant: &str, item: &Item| shared.queue.holds(tenant, item);
+        shared.objects.sweep(waits);
+        shared.events.sweep(waits);
+    }
 }
 
 /// Takes items from the fair queue and works on them until the queue closes.

@@ -89,7 +89,11 @@ async fn compare(
     let selector = format!("{}={}", keys::CLUSTER, tenant.key);
     let mut super_objects: HashMap<(String, String), DynamicObject> = HashMap::new();
     for obj in list_super(shared, tenant, synced, &tenant_objects, &selector).await? {
-        if let Some(marks) = Marks::read(&obj.metadata).filter(|m| tenant.owns(m)) {
+        let Some(marks) = Marks::read(&obj.metadata).filter(|m| tenant.owns(m)) else { continue };
+        // Marks that name a tenant namespace other than the one the object is in are forged.
+        let in_place = !synced.namespaced
+            || obj.metadata.namespace.as_deref() == Some(&naming::super_namespace(&tenant.key, &marks.namespace));
+        if in_place {
             super_objects.insert((marks.namespace, marks.name), obj);
         }
     }
@@ -146,6 +150,11 @@ async fn list_super(
     tenant_objects: &[DynamicObject],
     selector: &str,
 ) -> Result<Vec<DynamicObject>> {
+    if synced.kind == Kind::Pod {
+        if let Some(pods) = shared.listed_pods.take(&tenant.key) {
+            return Ok(pods);
+        }
+    }
     let params = ListParams::default().labels(selector);
     if !synced.namespaced {
         return list_all(&Api::all_with(shared.super_client.clone(), &synced.resource), params).await;

@@ -123,6 +123,14 @@ impl<T: Clone + Eq + Hash> FairQueue<T> {
         }
     }
 
+    /// Whether `item` of `tenant` is queued or being worked on.
+    pub fn holds(&self, tenant: &str, item: &T) -> bool {
+        let state = self.lock();
+        state.lanes.get(tenant).is_some_and(|lane| {
+            lane.queued.contains(item) || lane.in_flight.contains(item) || lane.dirty.contains(item)
+        })
+    }
+
     /// Queues `item` again after `delay` (a retry with backoff).
     pub fn add_after(self: &Arc<Self>, tenant: &str, item: T, delay: Duration)
     where

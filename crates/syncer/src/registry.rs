@@ -159,12 +159,7 @@ async fn client_from(kubeconfig: &[u8]) -> Result<kube::Client> {
     let text = std::str::from_utf8(kubeconfig).context("kubeconfig is not UTF-8")?;
     let kubeconfig = Kubeconfig::from_yaml(text).context("parsing kubeconfig")?;
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
-    let client = nestor_api::runtime::client::from_config(config)?;
-    // One request before the watches start: they then share its HTTP/2 connection instead of
-    // each opening one while none is established yet. A failure or a silent server is the
-    // watches' to report; the tenant starts regardless.
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), client.apiserver_version()).await;
-    Ok(client)
+    nestor_api::runtime::client::from_config(config)
 }
 
 /// Stops a tenant and removes every super object of it: deleting its super namespaces deletes

@@ -213,20 +213,30 @@ async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Se
             Ok(Event::InitApply(obj)) => {
                 observe(&shared, &synced, &obj, false);
                 if !first_list {
-                    queue(&shared, label, obj, false);
+                    queue(&shared, &synced, obj, false);
+                } else if let (Some(marks), Some(pod)) = (Marks::read(&obj.meta), obj.object) {
+                    // Kept for the tenant's first comparison, which then lists no super pods.
+                    shared.listed_pods.keep(&marks.cluster_key, pod);
                 }
             }
             Ok(Event::Apply(obj)) => {
                 observe(&shared, &synced, &obj, false);
-                queue(&shared, label, obj, false);
+                queue(&shared, &synced, obj, false);
             }
             Ok(Event::Delete(obj)) => {
                 observe(&shared, &synced, &obj, true);
-                queue(&shared, label, obj, true);
+                queue(&shared, &synced, obj, true);
             }
             Ok(Event::InitDone) => {
                 shared.occupancy.listed(label);
                 if synced.kind == Kind::Pod {
+                    if first_list {
+                        let shared = Arc::clone(&shared);
+                        tokio::spawn(async move {
+                            tokio::time::sleep(crate::listed_pods::KEEP_FOR).await;
+                            shared.listed_pods.close();
+                        });
+                    }
                     for (key, node) in shared.nodes.relist_done() {
                         queue_virtual_node(&shared, &key, node);
                     }
@@ -282,11 +292,16 @@ fn observe(shared: &Shared, synced: &Synced, obj: &Seen, deleted: bool) {
     }
 }
 
-fn queue(shared: &Shared, label: &str, seen: Seen, deleted: bool) {
+fn queue(shared: &Shared, synced: &Synced, seen: Seen, deleted: bool) {
     let Some(marks) = Marks::read(&seen.meta) else { return };
+    if synced.kind == Kind::Pod {
+        let (namespace, name) = (seen.meta.namespace.as_deref(), seen.meta.name.as_deref());
+        let pod = seen.object.as_ref().filter(|_| !deleted);
+        shared.listed_pods.update(&marks.cluster_key, namespace.unwrap_or_default(), name.unwrap_or_default(), pod);
+    }
     let Some(tenant) = shared.tenant(&marks.cluster_key) else { return };
     if tenant.owns(&marks) {
-        let item = Item::Object { resource: label.to_string(), namespace: marks.namespace, name: marks.name };
+        let item = Item::Object { resource: synced.label().to_string(), namespace: marks.namespace, name: marks.name };
         let watched = if deleted { Some(None) } else { seen.object.map(Some) };
         tenant.queue_unless_echo(shared, Side::Super, item, seen.meta.resource_version.as_deref(), watched);
     }

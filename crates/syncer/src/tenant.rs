@@ -43,6 +43,8 @@ pub struct Tenant {
     kinds_compared: AtomicUsize,
     /// Resource versions of the syncer's own writes whose watch events are still to come.
     echoes: Mutex<HashMap<(Side, Item), Vec<String>>>,
+    /// Set once the first request to the tenant's API server has been answered (or timed out).
+    connected: tokio::sync::OnceCell<()>,
 }
 
 /// Which cluster an object or event is in.
@@ -74,6 +76,7 @@ impl Tenant {
             failures: Mutex::new(HashMap::new()),
             kinds_compared: AtomicUsize::new(0),
             echoes: Mutex::new(HashMap::new()),
+            connected: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -115,7 +118,17 @@ impl Tenant {
         }
     }
 
+    /// One request before the watches start: they then share its HTTP/2 connection instead of
+    /// each opening one while none is established yet. Made from the watch tasks, so that a
+    /// restart's start slots are not held by TLS handshakes. A failure or a silent server is
+    /// the watches' to report.
+    async fn connect(&self) {
+        let version = tokio::time::timeout(Duration::from_secs(5), self.client.apiserver_version());
+        self.connected.get_or_init(|| async { drop(version.await) }).await;
+    }
+
     async fn watch(self: Arc<Self>, shared: Arc<Shared>, synced: Synced) {
+        self.connect().await;
         let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &synced.resource);
         let label = synced.label();
         // The first list, kept until it is compared with the super cluster in one pass.

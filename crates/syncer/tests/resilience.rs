@@ -161,7 +161,9 @@ async fn patrol_repairs_what_was_changed_by_hand_while_no_syncer_ran() {
     let super_client = env.super_cluster.client().await.unwrap();
     let super_ns = tenant.registered.super_namespace("prod");
     namespace(&client, "prod").await;
-    Api::<Pod>::namespaced(client.clone(), "prod").create(&PostParams::default(), &pod("web")).await.unwrap();
+    for name in ["web", "api"] {
+        Api::<Pod>::namespaced(client.clone(), "prod").create(&PostParams::default(), &pod(name)).await.unwrap();
+    }
     let cm = json!({"metadata": {"name": "settings"}, "data": {"mode": "fast"}});
     Api::<ConfigMap>::namespaced(client.clone(), "prod")
         .create(&PostParams::default(), &serde_json::from_value(cm).unwrap())
@@ -170,6 +172,7 @@ async fn patrol_repairs_what_was_changed_by_hand_while_no_syncer_ran() {
     let super_pods: Api<Pod> = Api::namespaced(super_client.clone(), &super_ns);
     let super_cms: Api<ConfigMap> = Api::namespaced(super_client.clone(), &super_ns);
     running(&super_pods, "web").await;
+    running(&super_pods, "api").await;
     wait("the super configmap", || async { super_cms.get("settings").await.ok() }).await.unwrap();
     let edit = Patch::Merge(json!({"data": {"mode": "by-hand"}}));
     let restored =
@@ -179,9 +182,12 @@ async fn patrol_repairs_what_was_changed_by_hand_while_no_syncer_ran() {
     super_cms.patch("settings", &PatchParams::default(), &edit).await.unwrap();
     wait("the edit to be undone", restored).await.unwrap();
 
-    // With no syncer running, the patrol of the next one finds and repairs both changes, and
-    // an event recorded meanwhile is copied up after the restart's one comparison of events.
+    // With no syncer running, the patrol of the next one finds and repairs every change (the
+    // pods compared are those of its super watch's first list), and an event recorded
+    // meanwhile is copied up after the restart's one comparison of events.
     env.syncer.as_mut().unwrap().kill();
+    let label = Patch::Merge(json!({"metadata": {"labels": {"by-hand": "yes"}}}));
+    super_pods.patch("api", &PatchParams::default(), &label).await.unwrap();
     let super_pod = super_pods.get("web").await.unwrap();
     let event = json!({
         "metadata": {"name": "web.by-hand"},
@@ -197,6 +203,12 @@ async fn patrol_repairs_what_was_changed_by_hand_while_no_syncer_ran() {
     env.start_syncer().unwrap();
     wait("the super pod to come back", || async { super_pods.get("web").await.ok() }).await.unwrap();
     wait("the edit to be undone again", restored).await.unwrap();
+    wait("the label added by hand to be removed", || async {
+        let labels = super_pods.get("api").await.ok()?.metadata.labels.unwrap_or_default();
+        (!labels.contains_key("by-hand")).then_some(())
+    })
+    .await
+    .unwrap();
     let tenant_events: Api<Event> = Api::namespaced(client.clone(), "prod");
     let copy =
         wait("the event recorded meanwhile in the tenant", || async { tenant_events.get("web.by-hand").await.ok() })
@@ -208,6 +220,10 @@ async fn patrol_repairs_what_was_changed_by_hand_while_no_syncer_ran() {
     let metrics = env.metrics().await.unwrap();
     assert!(
         metric_sum(&metrics, "nestor_syncer_patrol_repairs_total", &["resource=\"pods\"", "reason=\"missing\""]) >= 1.0,
+        "{metrics}"
+    );
+    assert!(
+        metric_sum(&metrics, "nestor_syncer_patrol_repairs_total", &["resource=\"pods\"", "reason=\"drift\""]) >= 1.0,
         "{metrics}"
     );
     assert!(
