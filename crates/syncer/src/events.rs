@@ -82,13 +82,16 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, namespace: &str, name: 
     Ok(())
 }
 
-/// What of an Event its copy follows, in short: equal for a super Event and an up-to-date copy.
+/// What of an Event its copy follows ([`FOLLOWED`]), in short: equal for a super Event and an
+/// up-to-date copy. Only those fields are encoded: a restart digests every super Event and every
+/// copy (60,000 at 100 tenants), and whole events are several times their size.
 pub fn digest(event: &Event) -> u64 {
-    let value = serde_json::to_value(event).unwrap_or_default();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for field in FOLLOWED {
-        value[field].to_string().hash(&mut hasher);
-    }
+    let text = |field: Result<String, serde_json::Error>| field.unwrap_or_default();
+    text(serde_json::to_string(&event.count)).hash(&mut hasher);
+    text(serde_json::to_string(&event.last_timestamp)).hash(&mut hasher);
+    text(serde_json::to_string(&event.message)).hash(&mut hasher);
+    text(serde_json::to_string(&event.series)).hash(&mut hasher);
     hasher.finish()
 }
 
@@ -138,4 +141,40 @@ pub fn warn_on_vc(shared: &Shared, vc: &VirtualCluster, reason: &str, message: &
     const ABOUT: About<'static> =
         About { component: "nestor-syncer", kind: "VirtualCluster", api_version: "tenancy.nestor.dev/v1alpha1" };
     record(&shared.super_client, ABOUT, vc, Type::Warning, reason, message);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(extra: serde_json::Value) -> Event {
+        let mut value = json!({
+            "metadata": {"name": "web.1", "namespace": "t1-prod", "resourceVersion": "5"},
+            "involvedObject": {"kind": "Pod", "name": "web", "namespace": "t1-prod"},
+            "reason": "Started", "message": "started", "count": 1,
+            "lastTimestamp": "2026-12-05T10:00:00Z",
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            value[k] = v.clone();
+        }
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn the_digest_follows_only_what_copies_follow() {
+        let base = digest(&event(json!({})));
+        let copy = json!({
+            "metadata": {"name": "web.1", "namespace": "prod", "resourceVersion": "900"},
+            "involvedObject": {"kind": "Pod", "name": "web", "namespace": "prod", "uid": "tenant-uid"},
+        });
+        assert_eq!(digest(&event(copy)), base, "where it is and what it points at are not followed");
+        for changed in [
+            json!({"count": 2}),
+            json!({"lastTimestamp": "2026-12-05T10:00:01Z"}),
+            json!({"message": "restarted"}),
+            json!({"series": {"count": 3, "lastObservedTime": "2026-12-05T10:00:02.000000Z"}}),
+        ] {
+            assert_ne!(digest(&event(changed.clone())), base, "{changed}");
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::Result;
-use futures::future::join_all;
+use futures::StreamExt;
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::core::ObjectList;
 use kube::ResourceExt;
@@ -22,23 +22,27 @@ use crate::{registry, Item, Shared};
 
 const PAGE: u32 = 500;
 
+/// Tenants patrolled at once. Each holds its objects and their super copies while it is
+/// compared: all at once, 100 tenants of 100 pods took 40 MB more for a moment every round.
+const TENANTS_AT_ONCE: usize = 4;
+
 pub async fn every_interval(shared: Arc<Shared>) {
     let mut tick = tokio::time::interval(shared.config.patrol_interval);
     tick.tick().await; // the first patrol of each kind runs when its watcher has listed
     loop {
         tick.tick().await;
-        let tenants = shared.tenants();
-        join_all(tenants.iter().map(|tenant| {
-            let shared = Arc::clone(&shared);
-            async move {
-                for synced in &tenant.synced {
-                    tenant_kind(&shared, tenant, synced, None).await;
+        futures::stream::iter(shared.tenants())
+            .for_each_concurrent(TENANTS_AT_ONCE, |tenant| {
+                let shared = Arc::clone(&shared);
+                async move {
+                    for synced in &tenant.synced {
+                        tenant_kind(&shared, &tenant, synced, None).await;
+                    }
+                    crate::nodes::compare(&shared, &tenant).await;
+                    crate::events::compare(&shared, &tenant).await;
                 }
-                crate::nodes::compare(&shared, tenant).await;
-                crate::events::compare(&shared, tenant).await;
-            }
-        }))
-        .await;
+            })
+            .await;
         if let Err(e) = remove_orphans(&shared).await {
             warn!(error = %format!("{e:#}"), "looking for super objects of deleted tenants failed");
         }
