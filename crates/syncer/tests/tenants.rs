@@ -228,6 +228,36 @@ async fn forged_marks_change_nothing_of_another_tenant() {
     let planted = blue_super.get("planted").await.unwrap();
     assert_eq!(planted.data.unwrap()["owner"], "platform", "a foreign object is never overwritten");
 
+    // 2b. The same with a pod: a new tenant pod is created in the super cluster without a read
+    //     first; the planted pod in its way is found on the retry and left as it is.
+    let conflicts = common::metric_sum(&metrics, "nestor_syncer_ownership_conflicts_total", &[&blue.registered.key]);
+    let planted_pod = json!({
+        "metadata": {
+            "name": "planted-pod",
+            "labels": {keys::CLUSTER: blue.registered.key},
+            "annotations": {keys::TENANT_NAMESPACE: "prod", keys::TENANT_NAME: "planted-pod", keys::TENANT_UID: "forged", keys::VC_NAMESPACE: "tenants", keys::VC_NAME: "blue", keys::VC_UID: green.registered.uid},
+        },
+        "spec": {"containers": [{"name": "app", "image": "platform:1"}]},
+    });
+    let blue_super_pods: Api<Pod> = Api::namespaced(super_client.clone(), &blue.registered.super_namespace("prod"));
+    blue_super_pods.create(&PostParams::default(), &serde_json::from_value(planted_pod).unwrap()).await.unwrap();
+    let mine =
+        json!({"metadata": {"name": "planted-pod"}, "spec": {"containers": [{"name": "app", "image": "blue:1"}]}});
+    Api::<Pod>::namespaced(blue_client.clone(), "prod")
+        .create(&PostParams::default(), &serde_json::from_value(mine).unwrap())
+        .await
+        .unwrap();
+    wait("the pod's ownership conflict to be counted", || async {
+        let text = env.metrics().await.ok()?;
+        let now = common::metric_sum(&text, "nestor_syncer_ownership_conflicts_total", &[&blue.registered.key]);
+        (now > conflicts).then_some(())
+    })
+    .await
+    .unwrap();
+    let planted_pod = blue_super_pods.get("planted-pod").await.unwrap();
+    assert_eq!(planted_pod.annotations()[keys::TENANT_UID], "forged", "a foreign pod is never overwritten");
+    assert_eq!(planted_pod.spec.unwrap().containers[0].image.as_deref(), Some("platform:1"));
+
     // 3. Green's object is untouched by all of it.
     let after = green_super.get("settings").await.unwrap();
     assert_eq!(after.resource_version(), original.resource_version());
