@@ -114,10 +114,6 @@ pub async fn object(shared: &Shared, tenant: &Tenant, resource: &str, namespace:
     };
     let super_obj = match shared.objects.take(&tenant.key, Side::Super, &item) {
         Some(watched) => watched,
-        // A new pod has no super copy yet: it is created without a read first (one request
-        // per pod less). When a copy exists after all, the create fails with a conflict, and
-        // the retry reads it.
-        None if is_new_pod(synced, tenant_obj.as_ref()) && !tenant.failed_before(&item) => None,
         None => super_api.get_opt(&target.name).await.context("reading the super object")?,
     };
     let super_marks = super_obj.as_ref().map(|s| Marks::read(&s.metadata));
@@ -187,14 +183,6 @@ pub async fn object(shared: &Shared, tenant: &Tenant, resource: &str, namespace:
     // tenant's copy instead of reading it again.
     shared.objects.put_back(&tenant.key, Side::Tenant, &item, Some(latest.unwrap_or(tenant_obj)));
     Ok(())
-}
-
-/// A tenant pod that looks as if it had no super copy yet: not bound (the binding comes up from
-/// the super pod) and not being deleted.
-fn is_new_pod(synced: &Synced, tenant_obj: Option<&DynamicObject>) -> bool {
-    synced.kind == Kind::Pod
-        && tenant_obj
-            .is_some_and(|pod| pod.metadata.deletion_timestamp.is_none() && !pod.data["spec"]["nodeName"].is_string())
 }
 
 /// Whether a tenant object of a synced kind goes down at all. Not: the tenant's own

@@ -245,11 +245,6 @@ impl Tenant {
         Duration::from_millis(200u64.saturating_mul(1 << (*n - 1).min(8))).min(Duration::from_secs(30))
     }
 
-    /// Whether the last sync of `item` failed.
-    pub fn failed_before(&self, item: &Item) -> bool {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).contains_key(item)
-    }
-
     pub fn forget_failures(&self, item: &Item) {
         self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(item);
     }

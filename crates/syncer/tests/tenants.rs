@@ -228,8 +228,7 @@ async fn forged_marks_change_nothing_of_another_tenant() {
     let planted = blue_super.get("planted").await.unwrap();
     assert_eq!(planted.data.unwrap()["owner"], "platform", "a foreign object is never overwritten");
 
-    // 2b. The same with a pod: a new tenant pod is created in the super cluster without a read
-    //     first; the planted pod in its way is found on the retry and left as it is.
+    // 2b. The same with a pod: the planted pod in the way of blue's new pod is left as it is.
     let conflicts = common::metric_sum(&metrics, "nestor_syncer_ownership_conflicts_total", &[&blue.registered.key]);
     let planted_pod = json!({
         "metadata": {
