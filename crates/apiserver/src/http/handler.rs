@@ -79,6 +79,10 @@ fn object_response(status: StatusCode, output: Output, value: &Value) -> Respons
         Output::Yaml => negotiate::to_yaml(value).into_bytes(),
         _ => serde_json::to_vec(value).unwrap_or_default(),
     };
+    encoded_response(status, output, body)
+}
+
+fn encoded_response(status: StatusCode, output: Output, body: Vec<u8>) -> Response<Body> {
     let mut resp = Response::new(full(body));
     *resp.status_mut() = status;
     if let Ok(v) = HeaderValue::from_str(&negotiate::content_type(output)) {
@@ -502,8 +506,25 @@ async fn resource(
             &subresources::get_scale(store, &def, version, ns, &info.name).await?,
         )),
         ("list", None) => {
-            let list = store.list(&def, version, ns_filter, &list_options(query)?).await?;
-            Ok(render(&def, version, output, StatusCode::OK, list, query))
+            let options = list_options(query)?;
+            match output {
+                Output::Json => match store.list_json(&def, version, ns_filter, &options).await? {
+                    Some(body) => Ok(encoded_response(StatusCode::OK, output, body)),
+                    None => Ok(object_response(
+                        StatusCode::OK,
+                        output,
+                        &store.list(&def, version, ns_filter, &options).await?,
+                    )),
+                },
+                _ => Ok(render(
+                    &def,
+                    version,
+                    output,
+                    StatusCode::OK,
+                    store.list(&def, version, ns_filter, &options).await?,
+                    query,
+                )),
+            }
         }
         ("watch", None) => watch_response(state, def, version, ns_filter, query, output).await,
         ("create", None) => {

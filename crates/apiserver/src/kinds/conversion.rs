@@ -18,11 +18,24 @@ pub fn to_storage(def: &ResourceDef, version: &str, obj: &mut Value) {
 
 /// Turns a stored object into the shape of `version`.
 pub fn from_storage(def: &ResourceDef, version: &str, obj: &mut Value) {
-    match (def.group.as_str(), def.resource.as_str(), version) {
-        ("events.k8s.io", "events", _) => events::from_core(obj),
-        ("autoscaling", "horizontalpodautoscalers", "v1") => hpa::v2_to_v1(obj),
-        _ => {}
+    if let Some(convert) = from_storage_of(def, version) {
+        convert(obj);
     }
+}
+
+/// The conversion of stored objects of `def` served in `version`, if they need one.
+fn from_storage_of(def: &ResourceDef, version: &str) -> Option<fn(&mut Value)> {
+    match (def.group.as_str(), def.resource.as_str(), version) {
+        ("events.k8s.io", "events", _) => Some(events::from_core),
+        ("autoscaling", "horizontalpodautoscalers", "v1") => Some(hpa::v2_to_v1),
+        _ => None,
+    }
+}
+
+/// Whether objects of `def` served in `version` are their stored text with nothing converted
+/// (apiVersion and kind aside): what [`from_storage`] leaves alone.
+pub fn stored_as_served(def: &ResourceDef, version: &str) -> bool {
+    from_storage_of(def, version).is_none()
 }
 
 /// The apiVersion objects of a resource are stored with (events.k8s.io Events are core v1).

@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod controllers;
 pub mod meta;
 pub mod quota;
+mod raw;
 pub mod resources;
 pub mod selector;
 pub mod services;

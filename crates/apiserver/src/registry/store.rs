@@ -111,6 +111,18 @@ fn encode_continue(key_suffix: &str, rv: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
 }
 
+/// The metadata of a list.
+fn list_metadata(rv: i64, cont: Option<String>, remaining: Option<i64>) -> Value {
+    let mut metadata = json!({"resourceVersion": rv.to_string()});
+    if let Some(c) = cont {
+        metadata["continue"] = json!(c);
+    }
+    if let Some(r) = remaining {
+        metadata["remainingItemCount"] = json!(r);
+    }
+    metadata
+}
+
 fn decode_continue(token: &str) -> Result<ContinueToken> {
     let bad = || ApiError::bad_request(format!("continue key is not valid: {token:?}"));
     let bytes =
@@ -347,13 +359,7 @@ impl Store {
         opts: &ListOptions,
     ) -> Result<Value> {
         let (items, rv, cont, remaining) = self.list_items(def, version, namespace, opts).await?;
-        let mut metadata = json!({"resourceVersion": rv.to_string()});
-        if let Some(c) = cont {
-            metadata["continue"] = json!(c);
-        }
-        if let Some(r) = remaining {
-            metadata["remainingItemCount"] = json!(r);
-        }
+        let metadata = list_metadata(rv, cont, remaining);
         let items: Vec<Value> = if def.crd.is_some() {
             items
         } else {
@@ -362,8 +368,8 @@ impl Store {
                 .into_iter()
                 .map(|mut o| {
                     if let Some(m) = o.as_object_mut() {
-                        m.remove("apiVersion");
-                        m.remove("kind");
+                        m.shift_remove("apiVersion");
+                        m.shift_remove("kind");
                     }
                     o
                 })
@@ -377,6 +383,56 @@ impl Store {
         }))
     }
 
+    /// A LIST as JSON text made from the stored text (`raw`), when the request asks for
+    /// nothing a stored object must be decoded for: no field selector, no conversion. `None`:
+    /// answer it with [`Store::list`].
+    pub async fn list_json(
+        &self,
+        def: &ResourceDef,
+        version: &str,
+        namespace: Option<&str>,
+        opts: &ListOptions,
+    ) -> Result<Option<Vec<u8>>> {
+        if !opts.fields.is_empty() || !kinds::conversion::stored_as_served(def, version) {
+            return Ok(None);
+        }
+        let api_version = def.api_version(version);
+        // Typed lists of kube-apiserver carry no apiVersion/kind on their items.
+        let type_meta = def.crd.is_some().then_some((api_version.as_str(), def.kind.as_str()));
+        let how = super::raw::Item { type_meta, labels: &opts.labels };
+        let (items, rv, cont, remaining) = self
+            .list_with(def, namespace, opts, |kv| match super::raw::item(&kv.value, kv.mod_revision, &how) {
+                Ok(item) => Ok(item),
+                // Text the splitter cannot take (an escaped key): decoded as before.
+                Err(()) => {
+                    let mut obj = self.decode(def, version, kv)?;
+                    if def.crd.is_none() {
+                        if let Some(m) = obj.as_object_mut() {
+                            m.shift_remove("apiVersion");
+                            m.shift_remove("kind");
+                        }
+                    }
+                    Ok(self.matches(def, &obj, opts).then(|| obj.to_string()))
+                }
+            })
+            .await?;
+        let mut body = format!(
+            "{{\"kind\":{},\"apiVersion\":{},\"metadata\":{},\"items\":[",
+            json!(format!("{}List", def.kind)),
+            json!(api_version),
+            list_metadata(rv, cont, remaining)
+        )
+        .into_bytes();
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(item.as_bytes());
+        }
+        body.extend_from_slice(b"]}");
+        Ok(Some(body))
+    }
+
     /// The objects of a list, its revision, the next continue token and the remaining count.
     pub async fn list_items(
         &self,
@@ -385,6 +441,22 @@ impl Store {
         namespace: Option<&str>,
         opts: &ListOptions,
     ) -> Result<(Vec<Value>, i64, Option<String>, Option<i64>)> {
+        self.list_with(def, namespace, opts, |kv| {
+            let obj = self.decode(def, version, kv)?;
+            Ok(self.matches(def, &obj, opts).then_some(obj))
+        })
+        .await
+    }
+
+    /// The items of a list made by `item` from each stored object (`None`: not selected), its
+    /// revision, the next continue token and the remaining count.
+    async fn list_with<T>(
+        &self,
+        def: &ResourceDef,
+        namespace: Option<&str>,
+        opts: &ListOptions,
+        item: impl Fn(&Kv) -> Result<Option<T>>,
+    ) -> Result<(Vec<T>, i64, Option<String>, Option<i64>)> {
         for (field, _, _) in &opts.fields.0 {
             if !kinds::fields::supported(&def.group, &def.resource, def.namespaced, field) {
                 return Err(ApiError::bad_request(format!("field label not supported: {field}")));
@@ -469,11 +541,9 @@ impl Store {
                 }
                 taken += 1;
                 last_key = Some(kv.key.clone());
-                let obj = self.decode(def, version, kv)?;
-                if filtering && !self.matches(def, &obj, opts) {
-                    continue;
+                if let Some(made) = item(kv)? {
+                    items.push(made);
                 }
-                items.push(obj);
             }
             let more_in_range = (page.kvs.len() as i64) > taken || page.more;
             if limit == 0 || !more_in_range {
