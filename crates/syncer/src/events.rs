@@ -4,11 +4,13 @@
 use std::hash::{Hash, Hasher};
 
 use anyhow::Result;
-use k8s_openapi::api::core::v1::Event;
+use k8s_openapi::api::core::v1::{Event, EventSeries};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, ListParams, PostParams};
 use kube::ResourceExt;
 use nestor_api::runtime::events::{record, About, Type};
 use nestor_api::VirtualCluster;
+use serde::Deserialize;
 use serde_json::json;
 use tracing::{debug, info, Instrument};
 
@@ -86,13 +88,62 @@ pub async fn reconcile(shared: &Shared, tenant: &Tenant, namespace: &str, name: 
 /// up-to-date copy. Only those fields are encoded: a restart digests every super Event and every
 /// copy (60,000 at 100 tenants), and whole events are several times their size.
 pub fn digest(event: &Event) -> u64 {
+    digest_of(&event.count, &event.last_timestamp, &event.message, &event.series)
+}
+
+fn digest_of(
+    count: &Option<i32>,
+    last_timestamp: &Option<Time>,
+    message: &Option<String>,
+    series: &Option<EventSeries>,
+) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     let text = |field: Result<String, serde_json::Error>| field.unwrap_or_default();
-    text(serde_json::to_string(&event.count)).hash(&mut hasher);
-    text(serde_json::to_string(&event.last_timestamp)).hash(&mut hasher);
-    text(serde_json::to_string(&event.message)).hash(&mut hasher);
-    text(serde_json::to_string(&event.series)).hash(&mut hasher);
+    text(serde_json::to_string(count)).hash(&mut hasher);
+    text(serde_json::to_string(last_timestamp)).hash(&mut hasher);
+    text(serde_json::to_string(message)).hash(&mut hasher);
+    text(serde_json::to_string(series)).hash(&mut hasher);
     hasher.finish()
+}
+
+/// A page of a tenant's Event copies, only what comparing them needs: decoding whole events
+/// (metadata with managedFields, the involved object, the source) was most of a comparison.
+#[derive(Deserialize)]
+struct CopiesPage {
+    #[serde(default)]
+    metadata: PageMeta,
+    #[serde(default)]
+    items: Vec<Copy>,
+}
+
+#[derive(Deserialize, Default)]
+struct PageMeta {
+    #[serde(rename = "continue", default)]
+    continue_: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Copy {
+    metadata: CopyName,
+    count: Option<i32>,
+    last_timestamp: Option<Time>,
+    message: Option<String>,
+    series: Option<EventSeries>,
+}
+
+impl Copy {
+    fn digest(&self) -> u64 {
+        digest_of(&self.count, &self.last_timestamp, &self.message, &self.series)
+    }
+}
+
+#[derive(Deserialize)]
+struct CopyName {
+    #[serde(default)]
+    namespace: String,
+    #[serde(default)]
+    name: String,
 }
 
 /// Compares a tenant's Event copies with the super Events about its objects, in one list of
@@ -101,13 +152,14 @@ pub fn digest(event: &Event) -> u64 {
 pub async fn compare(shared: &Shared, tenant: &Tenant) {
     let Some(wanted) = shared.event_index.of_tenant(&tenant.key) else { return };
     let listed = async {
-        let copies: Api<Event> = Api::all(tenant.client.clone());
+        let copies = kube::core::Request::new("/api/v1/events");
         let mut have = std::collections::HashMap::new();
         let mut params = ListParams::default().limit(500);
         loop {
-            let page = copies.list(&params).await?;
-            for event in &page.items {
-                have.insert((event.namespace().unwrap_or_default(), event.name_any()), digest(event));
+            let page: CopiesPage = tenant.client.request(copies.list(&params)?).await?;
+            for copy in page.items {
+                let digest = copy.digest();
+                have.insert((copy.metadata.namespace, copy.metadata.name), digest);
             }
             match page.metadata.continue_.filter(|c| !c.is_empty()) {
                 Some(token) => params = params.continue_token(&token),
@@ -158,6 +210,24 @@ mod tests {
             value[k] = v.clone();
         }
         serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn a_listed_copy_has_the_digest_of_the_whole_event() {
+        let full = json!({
+            "metadata": {"name": "web.1", "namespace": "prod", "managedFields": [{"manager": "nestor-syncer"}]},
+            "involvedObject": {"kind": "Pod", "name": "web"},
+            "count": 4, "lastTimestamp": "2026-12-05T10:00:00Z", "message": "pulled",
+            "series": {"count": 2, "lastObservedTime": "2026-12-05T10:00:02.000000Z"},
+        });
+        let page: CopiesPage = serde_json::from_value(json!({"metadata": {"continue": "x"}, "items": [full]})).unwrap();
+        assert_eq!(page.metadata.continue_.as_deref(), Some("x"));
+        let copy = &page.items[0];
+        assert_eq!((copy.metadata.namespace.as_str(), copy.metadata.name.as_str()), ("prod", "web.1"));
+        let event: Event = serde_json::from_value(full).unwrap();
+        assert_eq!(copy.digest(), digest(&event));
+        let bare: CopiesPage = serde_json::from_value(json!({"items": [{"metadata": {"name": "e"}}]})).unwrap();
+        assert_eq!(bare.items[0].digest(), digest(&Event::default()));
     }
 
     #[test]
