@@ -507,23 +507,16 @@ async fn resource(
         )),
         ("list", None) => {
             let options = list_options(query)?;
-            match output {
-                Output::Json => match store.list_json(&def, version, ns_filter, &options).await? {
-                    Some(body) => Ok(encoded_response(StatusCode::OK, output, body)),
-                    None => Ok(object_response(
-                        StatusCode::OK,
-                        output,
-                        &store.list(&def, version, ns_filter, &options).await?,
-                    )),
-                },
-                _ => Ok(render(
-                    &def,
-                    version,
-                    output,
-                    StatusCode::OK,
-                    store.list(&def, version, ns_filter, &options).await?,
-                    query,
-                )),
+            let text = match output {
+                Output::Json => store.list_json(&def, version, ns_filter, &options).await?,
+                _ => None,
+            };
+            match text {
+                Some(body) => Ok(encoded_response(StatusCode::OK, output, body)),
+                None => {
+                    let list = store.list(&def, version, ns_filter, &options).await?;
+                    Ok(render(&def, version, output, StatusCode::OK, list, query))
+                }
             }
         }
         ("watch", None) => watch_response(state, def, version, ns_filter, query, output).await,

@@ -76,10 +76,7 @@ pub fn item(stored: &[u8], revision: i64, how: &Item) -> Result<Option<String>, 
         }
         let _ = write!(out, "\"metadata\":{{\"resourceVersion\":\"{revision}\"}},");
     }
-    out.pop(); // the last comma, or the brace of an object with no field at all
-    if out.is_empty() {
-        out.push('{');
-    }
+    out.pop(); // the comma after the last field (there is always metadata)
     out.push('}');
     Ok(Some(out))
 }

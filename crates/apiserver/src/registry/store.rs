@@ -111,6 +111,18 @@ fn encode_continue(key_suffix: &str, rv: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
 }
 
+/// A decoded object as an item of its list: typed lists of kube-apiserver carry no
+/// apiVersion/kind on their items (removed keeping the order of the other fields).
+fn list_item(def: &ResourceDef, mut obj: Value) -> Value {
+    if def.crd.is_none() {
+        if let Some(m) = obj.as_object_mut() {
+            m.shift_remove("apiVersion");
+            m.shift_remove("kind");
+        }
+    }
+    obj
+}
+
 /// The metadata of a list.
 fn list_metadata(rv: i64, cont: Option<String>, remaining: Option<i64>) -> Value {
     let mut metadata = json!({"resourceVersion": rv.to_string()});
@@ -360,21 +372,7 @@ impl Store {
     ) -> Result<Value> {
         let (items, rv, cont, remaining) = self.list_items(def, version, namespace, opts).await?;
         let metadata = list_metadata(rv, cont, remaining);
-        let items: Vec<Value> = if def.crd.is_some() {
-            items
-        } else {
-            // Typed lists of kube-apiserver carry no apiVersion/kind on their items.
-            items
-                .into_iter()
-                .map(|mut o| {
-                    if let Some(m) = o.as_object_mut() {
-                        m.shift_remove("apiVersion");
-                        m.shift_remove("kind");
-                    }
-                    o
-                })
-                .collect()
-        };
+        let items: Vec<Value> = items.into_iter().map(|o| list_item(def, o)).collect();
         Ok(json!({
             "kind": format!("{}List", def.kind),
             "apiVersion": def.api_version(version),
@@ -397,7 +395,7 @@ impl Store {
             return Ok(None);
         }
         let api_version = def.api_version(version);
-        // Typed lists of kube-apiserver carry no apiVersion/kind on their items.
+        // As `list_item` has them: apiVersion and kind on custom resources only.
         let type_meta = def.crd.is_some().then_some((api_version.as_str(), def.kind.as_str()));
         let how = super::raw::Item { type_meta, labels: &opts.labels };
         let (items, rv, cont, remaining) = self
@@ -405,14 +403,8 @@ impl Store {
                 Ok(item) => Ok(item),
                 // Text the splitter cannot take (an escaped key): decoded as before.
                 Err(()) => {
-                    let mut obj = self.decode(def, version, kv)?;
-                    if def.crd.is_none() {
-                        if let Some(m) = obj.as_object_mut() {
-                            m.shift_remove("apiVersion");
-                            m.shift_remove("kind");
-                        }
-                    }
-                    Ok(self.matches(def, &obj, opts).then(|| obj.to_string()))
+                    let obj = self.decode(def, version, kv)?;
+                    Ok(self.matches(def, &obj, opts).then(|| list_item(def, obj).to_string()))
                 }
             })
             .await?;
