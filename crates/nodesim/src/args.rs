@@ -61,9 +61,9 @@ pub struct Args {
     /// The schedulerName the scheduler serves.
     #[arg(long, default_value = "default-scheduler")]
     pub scheduler_name: String,
-    /// How many pods the kubelet stand-in syncs at once.
-    #[arg(long, default_value_t = 4)]
-    pub workers: usize,
+    /// How many pods the kubelet stand-in syncs at once (default: one per node).
+    #[arg(long)]
+    pub workers: Option<usize>,
     /// Do not record pod events.
     #[arg(long)]
     pub no_events: bool,

@@ -57,8 +57,10 @@ pub struct Config {
     pub scheduler_name: String,
     /// How often unschedulable pods are tried again when nothing else woke the scheduler.
     pub scheduler_retry_interval: Duration,
-    /// How many pods the kubelet stand-in syncs at once.
-    pub workers: usize,
+    /// How many pods the kubelet stand-in syncs at once; `None`: one per node, as every real
+    /// node runs its own kubelet (a few shared workers made pods on idle nodes wait behind a
+    /// flood bound to the others).
+    pub workers: Option<usize>,
     /// Whether to record pod events (Scheduled, Started, ...), as kubectl describe shows them.
     pub events: bool,
 }
@@ -83,7 +85,7 @@ impl Default for Config {
             scheduler: true,
             scheduler_name: "default-scheduler".into(),
             scheduler_retry_interval: Duration::from_secs(10),
-            workers: 4,
+            workers: None,
             events: true,
         }
     }
@@ -99,9 +101,14 @@ pub struct NodeSpec {
 }
 
 impl Config {
+    /// How many pods the kubelet stand-in syncs at once.
+    pub fn kubelet_workers(&self) -> usize {
+        self.workers.unwrap_or(self.nodes as usize).max(1)
+    }
+
     /// Checks the configuration and answers the nodes it describes.
     pub fn node_specs(&self) -> Result<Vec<NodeSpec>, ConfigError> {
-        if self.workers == 0 {
+        if self.workers == Some(0) {
             return Err(ConfigError::Zero("workers"));
         }
         if self.lease_renew_interval.is_zero() {
@@ -152,6 +159,13 @@ mod tests {
         assert_eq!(specs[2].name, "nestor-node-2");
         assert_eq!(specs[2].pod_cidr.to_string(), "10.244.2.0/24");
         assert_eq!(specs[2].ip, Ipv4Addr::new(172, 18, 0, 4));
+    }
+
+    #[test]
+    fn a_kubelet_worker_per_node_unless_set() {
+        assert_eq!(Config { nodes: 96, ..Default::default() }.kubelet_workers(), 96);
+        assert_eq!(Config { nodes: 96, workers: Some(8), ..Default::default() }.kubelet_workers(), 8);
+        assert!(matches!(Config { workers: Some(0), ..Default::default() }.node_specs(), Err(ConfigError::Zero(_))));
     }
 
     #[test]

@@ -115,7 +115,7 @@ pub async fn run(client: kube::Client, config: Config, shutdown: impl Future<Out
         watch::pods(client.clone(), scheduler.clone(), cfg.scheduler_name.clone(), kubelet.clone())
             .instrument(tracing::info_span!("pod_watch")),
     );
-    for i in 0..cfg.workers {
+    for i in 0..cfg.kubelet_workers() {
         tasks.spawn(kubelet.clone().worker().instrument(tracing::info_span!("kubelet", worker = i)));
     }
     if let Some(handle) = scheduler {
