@@ -45,7 +45,10 @@ pub async fn run(report: &mut String) -> Result<()> {
     let super_cluster = Cluster::start().await?;
     tenancy::install_crds(&super_cluster).await?;
     let nodes = (total + sizes.flooders * sizes.flood + sizes.quiet).div_ceil(200).max(3);
-    let _nodesim = tenancy::spawn_nodesim(&super_cluster, u32::try_from(nodes)?, &["--max-pods=250"])?;
+    // Extra nodesim flags, for comparing settings in one place (`--workers=64`).
+    let nodesim_args = std::env::var("NESTOR_BENCH_NODESIM_ARGS").unwrap_or_default();
+    let nodesim_args: Vec<&str> = ["--max-pods=250"].into_iter().chain(nodesim_args.split_whitespace()).collect();
+    let _nodesim = tenancy::spawn_nodesim(&super_cluster, u32::try_from(nodes)?, &nodesim_args)?;
     let super_client = super_cluster.client().await?;
 
     // Tenant control planes: an API server each, over one shared etcd (prefix per tenant).

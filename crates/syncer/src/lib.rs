@@ -8,6 +8,7 @@
 pub mod args;
 pub mod convert;
 mod events;
+mod lean;
 mod listed_pods;
 pub mod metrics;
 mod nodes;

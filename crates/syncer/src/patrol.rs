@@ -15,6 +15,7 @@ use serde_json::Value;
 use tracing::{debug, info, warn, Instrument};
 
 use crate::convert::{self, Kind};
+use crate::lean::{into_value, Lean};
 use crate::reconcile::{desired, wanted, Target};
 use crate::resources::Synced;
 use crate::tenant::Tenant;
@@ -66,12 +67,12 @@ pub async fn tenant_kind(shared: &Shared, tenant: &Tenant, synced: &Synced, list
     .await
 }
 
-async fn list_all(api: &Api<DynamicObject>, params: ListParams) -> Result<Vec<DynamicObject>> {
+async fn list_all(api: &Api<Lean>, params: ListParams) -> Result<Vec<DynamicObject>> {
     let mut items = vec![];
     let mut params = params.limit(PAGE);
     loop {
-        let page: ObjectList<DynamicObject> = api.list(&params).await?;
-        items.extend(page.items);
+        let page: ObjectList<Lean> = api.list(&params).await?;
+        items.extend(page.items.into_iter().map(|o| o.0));
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(token) => params = params.continue_token(&token),
             None => return Ok(items),
@@ -117,7 +118,8 @@ async fn compare(
         if !wanted(tenant, synced, &object).await? {
             continue;
         }
-        let value = serde_json::to_value(&object)?;
+        let (deleting, uid) = (object.metadata.deletion_timestamp.is_some(), object.uid().unwrap_or_default());
+        let value = into_value(object);
         let Some(copy) = super_objects.remove(&(namespace.clone(), name.clone())) else {
             let finished =
                 synced.kind == Kind::Pod && matches!(value["status"]["phase"].as_str(), Some("Succeeded" | "Failed"));
@@ -127,10 +129,10 @@ async fn compare(
             continue;
         };
         let copy_marks = Marks::read(&copy.metadata).unwrap_or_default();
-        let actual = serde_json::to_value(&copy)?;
-        if object.metadata.deletion_timestamp.is_some() {
+        let actual = into_value(copy);
+        if deleting {
             queue(namespace, name, None);
-        } else if copy_marks.uid != object.uid().unwrap_or_default() {
+        } else if copy_marks.uid != uid {
             queue(namespace, name, Some("stale"));
         } else if convert::merge(synced.kind, &actual, &desired(tenant, synced, &target, &value)) != actual {
             queue(namespace, name, Some("drift"));

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use tracing::{debug, info, warn};
 
 use crate::convert::{self, Downward, Kind};
+use crate::lean::into_value;
 use crate::resources::Synced;
 use crate::tenant::{Side, Tenant};
 use crate::{Item, Shared};
@@ -162,19 +163,17 @@ pub async fn object(shared: &Shared, tenant: &Tenant, resource: &str, namespace:
         }
         return create(shared, tenant, synced, &target, want, item).await;
     };
-    let actual = to_value(&super_obj);
+    let actual = into_value(super_obj);
     let merged = convert::merge(synced.kind, &actual, &want);
-    let changed = merged != actual;
-    let super_obj = if changed {
+    let super_value = if merged != actual {
         debug!(resource, name = %target.name, "updating super object");
         let updated = super_api.replace(&target.name, &PostParams::default(), &from_value(merged)?).await?;
         tenant.expect_echo(Side::Super, item.clone(), updated.resource_version());
-        updated
+        into_value(updated)
     } else {
-        super_obj
+        actual
     };
     let latest = if synced.status_up {
-        let super_value = if changed { to_value(&super_obj) } else { actual };
         status_up(tenant, synced, &tenant_api, (&tenant_obj, &tenant_value), &super_value, item.clone()).await?
     } else {
         None

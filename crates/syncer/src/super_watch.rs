@@ -22,6 +22,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use crate::convert::Kind;
+use crate::lean::{map_event, Lean};
 use crate::pacing;
 use crate::resources::Synced;
 use crate::tenant::Side;
@@ -164,38 +165,25 @@ struct Seen {
     object: Option<DynamicObject>,
 }
 
-fn seen<K>(event: Event<K>, f: impl Fn(K) -> Seen) -> Event<Seen> {
-    match event {
-        Event::Apply(o) => Event::Apply(f(o)),
-        Event::Delete(o) => Event::Delete(f(o)),
-        Event::InitApply(o) => Event::InitApply(f(o)),
-        Event::Init => Event::Init,
-        Event::InitDone => Event::InitDone,
-    }
-}
-
 async fn watch_kind(shared: Arc<Shared>, synced: Synced, listed: Option<mpsc::Sender<()>>) {
     let client = shared.super_client.clone();
     let config = watcher::Config::default().labels(keys::CLUSTER);
     // Pods are watched whole for their node; every other kind needs only its marks.
     let mut stream = if synced.kind == Kind::Pod {
-        watcher(Api::<DynamicObject>::all_with(client, &synced.resource), config)
+        watcher(Api::<Lean>::all_with(client, &synced.resource), config)
             .map_ok(|e| {
-                seen(e, |o: DynamicObject| {
-                    let o = crate::tenant::lean(o);
-                    Seen {
-                        node: o.data["spec"]["nodeName"].as_str().map(str::to_string),
-                        waiting: pacing::waits_for_scheduler(&o.data, o.metadata.deletion_timestamp.is_some()),
-                        meta: o.metadata.clone(),
-                        object: Some(o),
-                    }
+                map_event(e, |Lean(o)| Seen {
+                    node: o.data["spec"]["nodeName"].as_str().map(str::to_string),
+                    waiting: pacing::waits_for_scheduler(&o.data, o.metadata.deletion_timestamp.is_some()),
+                    meta: o.metadata.clone(),
+                    object: Some(o),
                 })
             })
             .default_backoff()
             .boxed()
     } else {
         watcher(Api::<PartialObjectMeta<DynamicObject>>::all_with(client, &synced.resource), config)
-            .map_ok(|e| seen(e, |o| Seen { meta: o.metadata, node: None, waiting: false, object: None }))
+            .map_ok(|e| map_event(e, |o| Seen { meta: o.metadata, node: None, waiting: false, object: None }))
             .default_backoff()
             .boxed()
     };

@@ -14,6 +14,7 @@ use nestor_api::types::Endpoint;
 use nestor_api::Marks;
 use tracing::{debug, info, Instrument};
 
+use crate::lean::{map_event, Lean};
 use crate::resources::Synced;
 use crate::{Item, Shared};
 
@@ -129,17 +130,17 @@ impl Tenant {
 
     async fn watch(self: Arc<Self>, shared: Arc<Shared>, synced: Synced) {
         self.connect().await;
-        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &synced.resource);
+        let api: Api<Lean> = Api::all_with(self.client.clone(), &synced.resource);
         let label = synced.label();
         // The first list, kept until it is compared with the super cluster in one pass.
         let mut first_list = Some(vec![]);
         // Whole objects: the worker takes the one its event brought instead of reading it.
         let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
         while let Some(event) = stream.next().await {
-            match event {
+            match event.map(|e| map_event(e, |o| o.0)) {
                 Ok(Event::Apply(obj)) => self.queue_object(&shared, label, Some(obj)),
                 Ok(Event::InitApply(obj)) => match first_list.as_mut() {
-                    Some(listed) => listed.push(lean(obj)),
+                    Some(listed) => listed.push(obj),
                     None => self.queue_object(&shared, label, Some(obj)),
                 },
                 Ok(Event::Delete(obj)) => {
