@@ -71,6 +71,14 @@ impl CpuGroups {
         self.0.push((name.to_string(), pids));
     }
 
+    /// Adds `pid` to group `name`, made if there is none (a process that replaced another).
+    pub fn add_to(&mut self, name: &str, pid: u32) {
+        match self.0.iter_mut().find(|(n, _)| n == name) {
+            Some((_, pids)) => pids.push(pid),
+            None => self.add(name, vec![pid]),
+        }
+    }
+
     /// Each group's CPU seconds so far.
     pub fn sample(&self) -> Vec<f64> {
         self.0.iter().map(|(_, pids)| pids.iter().map(|p| cpu_seconds(*p)).sum()).collect()

@@ -165,34 +165,23 @@ pub async fn run(report: &mut String) -> Result<()> {
         Err(_) => format!("more than {:.0} s", drained.elapsed().as_secs_f64()),
     };
     println!("restart: the queue drained {drain_text} after every pod ran");
-    let stopping = Instant::now();
-    syncer.stop();
-    println!("restart: the old syncer stopped in {:.2}s", stopping.elapsed().as_secs_f64());
-    let restart_cpu = cpu.sample();
-    let started = Instant::now();
-    let log = super_cluster.dir().join("syncer-2.log");
-    let syncer: Process = tenancy::spawn_syncer(&super_cluster, "2", &extra)?;
-    cpu.add("nestor-syncer (restarted)", vec![syncer.pid().context("syncer pid")?]);
-    // A bench reports rather than fails: a syncer that does not converge in time is a figure too.
-    let converged = eventually(Duration::from_secs(120), "the restarted syncer to converge", || async {
-        let text = syncer_metrics(&log).await.ok()?;
-        let compared = metric_sum(&text, "nestor_syncer_tenants", &["state=\"compared\""]) as usize;
-        let depth = metric_sum(&text, "nestor_syncer_queue_depth", &[]);
-        (compared >= tenants.len() && depth == 0.0).then_some(())
-    })
-    .await;
-    let converge = started.elapsed();
-    let restart_cpu = (restart_cpu, cpu.sample());
-    let converge_text = match converged {
-        Ok(()) => format!("{:.2} s", converge.as_secs_f64()),
-        Err(_) => format!("more than {:.0} s (the queue was not empty yet)", converge.as_secs_f64()),
-    };
-    if let Ok(path) = std::env::var("NESTOR_BENCH_DUMP") {
-        std::fs::copy(&log, format!("{path}.syncer-2.log"))?;
-        std::fs::write(format!("{path}.syncer-2.metrics"), syncer_metrics(&log).await?)?;
+    let mut restarts = Vec::with_capacity(RESTARTS);
+    for run in 0..RESTARTS {
+        let stopping = Instant::now();
+        syncer.stop();
+        println!("restart: the old syncer stopped in {:.2}s", stopping.elapsed().as_secs_f64());
+        let tag = (run + 2).to_string();
+        let (restarted, figures) = restart(&super_cluster, &mut cpu, &tag, &extra, tenants.len()).await?;
+        println!("restart {}: converged in {}, {} repairs", run + 1, figures.text(), figures.repairs);
+        syncer = restarted;
+        restarts.push(figures);
     }
-    let repairs = metric_sum(&syncer_metrics(&log).await?, "nestor_syncer_patrol_repairs_total", &[]);
-    println!("restart: converged in {converge_text}, {repairs} repairs");
+    // The median run: runs of the same code differ by a few tenths of a second.
+    restarts.sort_by(|a, b| a.took.cmp(&b.took));
+    let all_runs: Vec<String> = restarts.iter().map(|r| format!("{:.2}", r.took.as_secs_f64())).collect();
+    let median = restarts.swap_remove(RESTARTS / 2);
+    let converge_text = format!("{} (runs: {} s)", median.text(), all_runs.join(", "));
+    let (restart_cpu, repairs) = ((median.cpu_before, median.cpu_after), median.repairs);
 
     // 4. Fairness: flooding tenants and one quiet tenant creating a pod every 20 ms.
     let quiet = sizes.tenants; // the extra tenant, idle until now
@@ -238,7 +227,7 @@ pub async fn run(report: &mut String) -> Result<()> {
     let cpu_table = cpu.table(&[
         ("direct", &direct_cpu.0, &direct_cpu.1),
         ("through Nestor", &nestor_cpu.0, &nestor_cpu.1),
-        ("syncer restart", &restart_cpu.0, &restart_cpu.1),
+        ("syncer restart (the median run)", &restart_cpu.0, &restart_cpu.1),
     ]);
     writeln!(
         report,
@@ -272,6 +261,60 @@ Where the quiet tenant's pods spend that time (p50 / p99 of each step):\n\n{stag
         ms(percentile(&quiet_lat, 0.5)),
     )?;
     Ok(())
+}
+
+/// Restarts of the syncer timed; the median is reported.
+const RESTARTS: usize = 3;
+
+/// How one restart went.
+struct Restart {
+    took: Duration,
+    converged: bool,
+    repairs: f64,
+    cpu_before: Vec<f64>,
+    cpu_after: Vec<f64>,
+}
+
+impl Restart {
+    fn text(&self) -> String {
+        match self.converged {
+            true => format!("{:.2} s", self.took.as_secs_f64()),
+            false => format!("more than {:.0} s (the queue was not empty yet)", self.took.as_secs_f64()),
+        }
+    }
+}
+
+/// Starts syncer `tag` (the previous one stopped) and times it until every tenant is compared
+/// again and its queue is empty.
+async fn restart(
+    super_cluster: &Cluster,
+    cpu: &mut CpuGroups,
+    tag: &str,
+    extra: &[&str],
+    tenants: usize,
+) -> Result<(Process, Restart)> {
+    let cpu_before = cpu.sample();
+    let started = Instant::now();
+    let log = super_cluster.dir().join(format!("syncer-{tag}.log"));
+    let syncer: Process = tenancy::spawn_syncer(super_cluster, tag, extra)?;
+    cpu.add_to("nestor-syncer (restarted)", syncer.pid().context("syncer pid")?);
+    // A bench reports rather than fails: a syncer that does not converge in time is a figure too.
+    let converged = eventually(Duration::from_secs(120), "the restarted syncer to converge", || async {
+        let text = syncer_metrics(&log).await.ok()?;
+        let compared = metric_sum(&text, "nestor_syncer_tenants", &["state=\"compared\""]) as usize;
+        let depth = metric_sum(&text, "nestor_syncer_queue_depth", &[]);
+        (compared >= tenants && depth == 0.0).then_some(())
+    })
+    .await
+    .is_ok();
+    let took = started.elapsed();
+    let cpu_after = cpu.sample();
+    if let Ok(path) = std::env::var("NESTOR_BENCH_DUMP") {
+        std::fs::copy(&log, format!("{path}.syncer-{tag}.log"))?;
+        std::fs::write(format!("{path}.syncer-{tag}.metrics"), syncer_metrics(&log).await?)?;
+    }
+    let repairs = metric_sum(&syncer_metrics(&log).await?, "nestor_syncer_patrol_repairs_total", &[]);
+    Ok((syncer, Restart { took, converged, repairs, cpu_before, cpu_after }))
 }
 
 /// The quiet tenant's pods, step by step: created in the tenant → copied to the super

@@ -51,8 +51,9 @@ impl Handle {
     }
 }
 
-/// Bindings written at once. A binding that fails leaves its pod waiting for the next pass.
-const BINDS_IN_FLIGHT: usize = 16;
+/// Bindings written at once (kube-scheduler binds each pod in a goroutine of its own). A
+/// binding that fails leaves its pod waiting for the next pass.
+const BINDS_IN_FLIGHT: usize = 64;
 
 /// The scheduler loop.
 pub struct Scheduler {
