@@ -177,7 +177,7 @@ pub async fn run(report: &mut String) -> Result<()> {
         restarts.push(figures);
     }
     // The median run: runs of the same code differ by a few tenths of a second.
-    restarts.sort_by(|a, b| a.took.cmp(&b.took));
+    restarts.sort_by_key(|r| r.took);
     let all_runs: Vec<String> = restarts.iter().map(|r| format!("{:.2}", r.took.as_secs_f64())).collect();
     let median = restarts.swap_remove(RESTARTS / 2);
     let converge_text = format!("{} (runs: {} s)", median.text(), all_runs.join(", "));
