@@ -87,19 +87,11 @@ pub(crate) struct Shared {
     /// Every super Event about tenants' objects, in short, to compare with the tenants' copies.
     pub event_index: super_watch::EventIndex,
     pub pacing: pacing::Pacing,
-    /// Whether the super watches have listed once (or were given up on).
-    pub super_listed: tokio::sync::watch::Sender<bool>,
 }
 
 impl Shared {
     pub fn tenant(&self, key: &str) -> Option<Arc<Tenant>> {
         self.tenants.read().unwrap_or_else(|e| e.into_inner()).get(key).cloned()
-    }
-
-    /// Waits until the super watches have listed once: a tenant's first comparison reads the
-    /// namespace map, the pods kept from the first list and the node tracker they fill.
-    pub async fn super_listed(&self) {
-        let _ = self.super_listed.subscribe().wait_for(|listed| *listed).await;
     }
 
     pub fn tenants(&self) -> Vec<Arc<Tenant>> {
@@ -157,7 +149,6 @@ impl Syncer {
             events: stash::Stash::default(),
             event_index: super_watch::EventIndex::default(),
             pacing: pacing::Pacing::new(config.tenant_pending_pods),
-            super_listed: tokio::sync::watch::Sender::new(false),
             config,
         });
         tokio::spawn(nestor_api::runtime::health::serve(
@@ -204,7 +195,7 @@ async fn run(shared: Arc<Shared>, lease: &nestor_api::runtime::Elector) -> Resul
     shared.metrics.set_leader(true);
     info!(identity = %shared.config.identity, "leading; starting to sync");
     let mut tasks = tokio::task::JoinSet::new();
-    super_watch::start(&shared, &mut tasks);
+    super_watch::start(&shared, &mut tasks).await;
     for _ in 0..shared.config.workers.max(1) {
         tasks.spawn(worker(Arc::clone(&shared)));
     }

@@ -138,10 +138,9 @@ impl PodIndex {
 #[derive(Default)]
 pub struct CustomWatchers(Mutex<HashMap<String, Synced>>);
 
-/// Starts the super watchers. Once each has listed (or after a bound), tenants' first
-/// comparisons may run ([`Shared::super_listed`]) and the super Event watch starts. Tenants
-/// connect and list meanwhile: a restart's super and tenant lists overlap.
-pub fn start(shared: &Arc<Shared>, tasks: &mut tokio::task::JoinSet<()>) {
+/// Starts the super watchers and waits (up to a bound) until each has listed once, so the
+/// namespace map and node tracker are filled before tenants start.
+pub async fn start(shared: &Arc<Shared>, tasks: &mut tokio::task::JoinSet<()>) {
     let builtins = Synced::builtins();
     let (listed, mut done) = mpsc::channel(builtins.len() + 1);
     for synced in builtins {
@@ -149,15 +148,11 @@ pub fn start(shared: &Arc<Shared>, tasks: &mut tokio::task::JoinSet<()>) {
     }
     // Nodes too: a tenant's start compares its virtual nodes with them.
     tasks.spawn(watch_nodes(Arc::clone(shared), listed));
-    let shared = Arc::clone(shared);
-    tasks.spawn(async move {
-        let all_listed = async { while done.recv().await.is_some() {} };
-        if tokio::time::timeout(Duration::from_secs(30), all_listed).await.is_err() {
-            warn!("the super cluster's first lists are slow; comparing tenants anyway");
-        }
-        shared.super_listed.send_replace(true);
-        watch_events(shared).await;
-    });
+    let all_listed = async { while done.recv().await.is_some() {} };
+    if tokio::time::timeout(Duration::from_secs(30), all_listed).await.is_err() {
+        warn!("the super cluster's first lists are slow; starting tenants anyway");
+    }
+    tasks.spawn(watch_events(Arc::clone(shared)));
 }
 
 /// What a super watch event says about a synced object: its metadata (the marks) and, for

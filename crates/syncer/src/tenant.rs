@@ -155,7 +155,6 @@ impl Tenant {
                 }
                 Ok(Event::InitDone) if first_list.is_some() => {
                     let listed = first_list.take();
-                    shared.super_listed().await;
                     crate::patrol::tenant_kind(&shared, &self, &synced, listed).await;
                     if self.kinds_compared.fetch_add(1, Ordering::Relaxed) + 1 == self.synced.len() {
                         info!("every kind listed and compared with the super cluster");
