@@ -134,7 +134,7 @@ async fn compare(
             queue(namespace, name, None);
         } else if copy_marks.uid != uid {
             queue(namespace, name, Some("stale"));
-        } else if convert::merge(synced.kind, &actual, &desired(tenant, synced, &target, &value)) != actual {
+        } else if convert::changes(synced.kind, &actual, &desired(tenant, synced, &target, &value)).is_some() {
             queue(namespace, name, Some("drift"));
         } else if synced.status_up && status_behind(synced, &actual, &value) {
             queue(namespace, name, None);

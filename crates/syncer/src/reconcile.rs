@@ -164,14 +164,14 @@ pub async fn object(shared: &Shared, tenant: &Tenant, resource: &str, namespace:
         return create(shared, tenant, synced, &target, want, item).await;
     };
     let actual = into_value(super_obj);
-    let merged = convert::merge(synced.kind, &actual, &want);
-    let super_value = if merged != actual {
-        debug!(resource, name = %target.name, "updating super object");
-        let updated = super_api.replace(&target.name, &PostParams::default(), &from_value(merged)?).await?;
-        tenant.expect_echo(Side::Super, item.clone(), updated.resource_version());
-        into_value(updated)
-    } else {
-        actual
+    let super_value = match convert::changes(synced.kind, &actual, &want) {
+        Some(merged) => {
+            debug!(resource, name = %target.name, "updating super object");
+            let updated = super_api.replace(&target.name, &PostParams::default(), &from_value(merged)?).await?;
+            tenant.expect_echo(Side::Super, item.clone(), updated.resource_version());
+            into_value(updated)
+        }
+        None => actual,
     };
     let latest = if synced.status_up {
         status_up(tenant, synced, &tenant_api, (&tenant_obj, &tenant_value), &super_value, item.clone()).await?

@@ -86,16 +86,13 @@ pub fn desired(kind: Kind, tenant: &Value, ctx: &Downward) -> Value {
     Value::Object(out)
 }
 
-/// `actual` (the super object as stored) with every tenant-owned field set from `desired`;
-/// fields the super cluster owns or assigns (status, uid, resourceVersion, clusterIP, nodeName,
-/// node ports, volumeName, admission defaults ...) are kept from `actual`. Equal to `actual`
-/// when nothing needs to change, so `merge(..) != actual` means "update the super object".
-/// The result is a valid PUT body for the super API server (immutable pod spec fields
-/// unchanged except those kube allows to change).
-pub fn merge(kind: Kind, actual: &Value, desired: &Value) -> Value {
-    let Some(actual_map) = actual.as_object() else {
-        return actual.clone();
-    };
+/// `actual` (the super object as stored) with every tenant-owned field set from `desired`, or
+/// `None` when that changes nothing; fields the super cluster owns or assigns (status, uid,
+/// resourceVersion, clusterIP, nodeName, node ports, volumeName, admission defaults ...) are
+/// kept from `actual`. The result is a valid PUT body for the super API server (immutable pod
+/// spec fields unchanged except those kube allows to change).
+pub fn changes(kind: Kind, actual: &Value, desired: &Value) -> Option<Value> {
+    let actual_map = actual.as_object()?;
     let mut out = actual_map.clone();
     meta::merge(kind, &mut out, desired);
     match kind {
@@ -109,11 +106,13 @@ pub fn merge(kind: Kind, actual: &Value, desired: &Value) -> Value {
         Kind::PersistentVolumeClaim => simple::pvc_merge(&mut out, desired),
         Kind::Custom => simple::custom_merge(&mut out, desired),
     }
-    // Keep the stored value itself when nothing changed (cheap comparison for the caller).
-    if &out == actual_map {
-        return actual.clone();
-    }
-    Value::Object(out)
+    (&out != actual_map).then_some(Value::Object(out))
+}
+
+/// What [`changes`] makes of `actual`: `actual` itself when nothing changes.
+#[cfg(test)]
+pub fn merge(kind: Kind, actual: &Value, desired: &Value) -> Value {
+    changes(kind, actual, desired).unwrap_or_else(|| actual.clone())
 }
 
 /// The tenant status that the super object's status asks for; None when the tenant's status
@@ -195,7 +194,10 @@ mod tests {
             "data": {"k": "v"}, "subsets": []});
         for kind in KINDS {
             let d = desired(kind, &tenant, &ctx);
-            assert_eq!(merge(kind, &d, &d), d, "{kind:?}");
+            assert_eq!(changes(kind, &d, &d), None, "{kind:?}");
+            let mut edited = d.clone();
+            edited["metadata"]["labels"]["a"] = json!("edited by hand");
+            assert_eq!(changes(kind, &edited, &d), Some(d.clone()), "{kind:?}");
         }
     }
 }
