@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod convert;
+mod echoes;
 mod events;
 mod lean;
 mod listed_pods;
@@ -247,7 +248,12 @@ async fn worker(shared: Arc<Shared>) {
         .instrument(span)
         .await;
         shared.metrics.synced(&work.tenant, item_label(&work.item), started.elapsed());
-        shared.queue.done(&work);
+        // The tenant now running, should it have been restarted meanwhile: its watches hold the
+        // events that came during this sync.
+        let tenant = shared.tenant(&work.tenant).unwrap_or(tenant);
+        if tenant.echoes.settle(&work.item, || shared.queue.done(&work)) {
+            shared.queue.add(&work.tenant, work.item.clone());
+        }
         match result {
             Ok(()) => tenant.forget_failures(&work.item),
             Err(e) => {

@@ -123,7 +123,12 @@ impl<T: Clone + Eq + Hash> FairQueue<T> {
         }
     }
 
-    /// Whether `item` of `tenant` is queued or being worked on.
+    /// Whether `item` of `tenant` is being worked on.
+    pub fn in_flight(&self, tenant: &str, item: &T) -> bool {
+        self.lock().lanes.get(tenant).is_some_and(|lane| lane.in_flight.contains(item))
+    }
+
+    /// Whether `item` of `tenant` is queued, being worked on, or due again.
     pub fn holds(&self, tenant: &str, item: &T) -> bool {
         let state = self.lock();
         state.lanes.get(tenant).is_some_and(|lane| {

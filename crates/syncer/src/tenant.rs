@@ -14,6 +14,7 @@ use nestor_api::types::Endpoint;
 use nestor_api::Marks;
 use tracing::{debug, info, Instrument};
 
+use crate::echoes::Echoes;
 use crate::lean::{map_event, Lean};
 use crate::resources::Synced;
 use crate::{Item, Shared};
@@ -42,8 +43,8 @@ pub struct Tenant {
     failures: Mutex<HashMap<Item, u32>>,
     /// Kinds whose first list has been compared with the super cluster.
     kinds_compared: AtomicUsize,
-    /// Resource versions of the syncer's own writes whose watch events are still to come.
-    echoes: Mutex<HashMap<(Side, Item), Vec<String>>>,
+    /// The syncer's own writes whose watch events are still to come.
+    pub echoes: Echoes,
     /// Set once the first request to the tenant's API server has been answered (or timed out).
     connected: tokio::sync::OnceCell<()>,
 }
@@ -76,7 +77,7 @@ impl Tenant {
             tasks: Mutex::new(vec![]),
             failures: Mutex::new(HashMap::new()),
             kinds_compared: AtomicUsize::new(0),
-            echoes: Mutex::new(HashMap::new()),
+            echoes: Echoes::default(),
             connected: tokio::sync::OnceCell::new(),
         }
     }
@@ -181,16 +182,15 @@ impl Tenant {
     /// Remembers that the syncer wrote `item` on `side` at `resource_version`: the watch event
     /// of that write brings nothing new and is not queued.
     pub fn expect_echo(&self, side: Side, item: Item, resource_version: Option<String>) {
-        let Some(rv) = resource_version else { return };
-        let mut echoes = self.echoes.lock().unwrap_or_else(|e| e.into_inner());
-        echoes.entry((side, item)).or_default().push(rv);
+        if let Some(rv) = resource_version {
+            self.echoes.expect(side, item, rv);
+        }
     }
 
     /// Queues `item` after a watch event at `resource_version`, unless the event is the echo
-    /// of the syncer's own write. Any other event clears the remembered echoes of the item:
-    /// they were overtaken, and the item is worked on anyway. `watched` is the object the event
-    /// brought (`Some(None)`: deleted), when the watch carries whole objects: it is stashed for
-    /// the worker, the echo of an own write too (it is the newest version).
+    /// of the syncer's own write (see [`Echoes`]). `watched` is the object the event brought
+    /// (`Some(None)`: deleted), when the watch carries whole objects: it is stashed for the
+    /// worker, the echo of an own write too (it is the newest version).
     pub fn queue_unless_echo(
         &self,
         shared: &Shared,
@@ -199,28 +199,14 @@ impl Tenant {
         resource_version: Option<&str>,
         watched: Option<Option<DynamicObject>>,
     ) {
-        let mut echoes = self.echoes.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (side, item);
-        let mut echo = false;
-        if let Some(expected) = echoes.get_mut(&key) {
-            if let Some(at) = expected.iter().position(|e| Some(e.as_str()) == resource_version) {
-                expected.swap_remove(at);
-                if expected.is_empty() {
-                    echoes.remove(&key);
-                }
-                echo = true;
-            } else {
-                echoes.remove(&key);
-            }
-        }
-        drop(echoes);
-        let (side, item) = key;
+        // Stashed before the item can be queued, so that its worker finds it.
         match watched {
             Some(object) => shared.objects.put(&self.key, side, &item, object),
             // What is stashed is older than this event.
             None => drop(shared.objects.take(&self.key, side, &item)),
         }
-        if !echo {
+        let in_flight = || shared.queue.in_flight(&self.key, &item);
+        if self.echoes.event(side, item.clone(), resource_version, in_flight) {
             shared.queue.add(&self.key, item);
         }
     }
