@@ -100,6 +100,11 @@ pub struct Args {
     #[arg(long, default_value = "1m0s", value_parser = nestor_api::duration::parse_flag)]
     pub request_timeout: std::time::Duration,
 
+    /// How often etcd's history is compacted, as kube-apiserver's `--etcd-compaction-interval`
+    /// (0 turns compaction off, for an etcd compacted by someone else).
+    #[arg(long, default_value = "5m0s", value_parser = nestor_api::duration::parse_flag)]
+    pub etcd_compaction_interval: std::time::Duration,
+
     #[command(flatten)]
     pub threads: nestor_api::runtime::ThreadArgs,
 

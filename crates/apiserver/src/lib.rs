@@ -131,6 +131,10 @@ pub async fn start(args: Args) -> anyhow::Result<Running> {
         request_timeout: args.request_timeout,
         shutdown: shutdown_rx.clone(),
     });
+    if !args.etcd_compaction_interval.is_zero() {
+        let storage = store.storage.clone();
+        tokio::spawn(storage::compactor::run(storage, args.etcd_compaction_interval, shutdown_rx.clone()));
+    }
     tokio::spawn(registry::controllers::run(store, shutdown_rx.clone()));
     info!(%addr, "serving");
     let task = tokio::spawn(http::server::serve(listener, tls, state, shutdown_rx, Duration::from_secs(60)));

@@ -91,6 +91,21 @@ fn prefix_end(prefix: &str) -> Vec<u8> {
     vec![0]
 }
 
+/// The key through which API servers sharing an etcd take turns compacting it; kube-apiserver's,
+/// outside every `--etcd-prefix`.
+const COMPACT_REV_KEY: &str = "compact_rev_key";
+
+/// What a compaction round found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompactionRound {
+    /// Rounds taken so far, by any server.
+    pub rounds: i64,
+    /// The revision to compact to next round.
+    pub revision: i64,
+    /// Whether this server compacted in this round.
+    pub compacted: bool,
+}
+
 fn compacted_from(err: &etcd_client::Error) -> bool {
     err.to_string().contains("required revision has been compacted")
 }
@@ -249,6 +264,35 @@ impl Storage {
             .await
             .map_err(StorageError::Request)?;
         Ok(())
+    }
+
+    /// One compaction round (see `compactor`): when [`COMPACT_REV_KEY`] shows `rounds`
+    /// rounds, this server takes the round, records `revision` there and compacts to it (0: the
+    /// first round compacts nothing). Answers the rounds seen now and the revision to compact to
+    /// next round: the current one.
+    pub async fn compaction_round(&self, rounds: i64, revision: i64) -> Result<CompactionRound> {
+        let txn = Txn::new()
+            .when([Compare::version(COMPACT_REV_KEY, CompareOp::Equal, rounds)])
+            .and_then([TxnOp::put(COMPACT_REV_KEY, revision.to_string(), None)])
+            .or_else([TxnOp::get(COMPACT_REV_KEY, None)]);
+        let resp = self.kv().txn(txn).await.map_err(StorageError::Request)?;
+        let current = resp.header().map(|h| h.revision()).unwrap_or(0);
+        if !resp.succeeded() {
+            let seen = resp.op_responses().into_iter().find_map(|op| match op {
+                TxnOpResponse::Get(get) => get.kvs().first().map(|kv| kv.version()),
+                _ => None,
+            });
+            return Ok(CompactionRound { rounds: seen.unwrap_or(0), revision: current, compacted: false });
+        }
+        let compacted = revision > 0;
+        if compacted {
+            match self.compact(revision).await {
+                // Another server sharing the etcd compacted further already.
+                Err(StorageError::Request(e)) if compacted_from(&e) => {}
+                other => other?,
+            }
+        }
+        Ok(CompactionRound { rounds: rounds + 1, revision: current, compacted })
     }
 }
 

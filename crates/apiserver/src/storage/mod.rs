@@ -2,6 +2,7 @@
 //! `<prefix>/<resource>/<namespace>/<name>`, values JSON. The resourceVersion of an object is
 //! the etcd mod revision of its key.
 
+pub mod compactor;
 mod etcd;
 
-pub use etcd::{Event, EventKind, Kv, ListPage, Storage, StorageError, WatchStream};
+pub use etcd::{CompactionRound, Event, EventKind, Kv, ListPage, Storage, StorageError, WatchStream};
