@@ -139,10 +139,10 @@ impl Tenant {
         let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
         while let Some(event) = stream.next().await {
             match event.map(|e| map_event(e, |o| o.0)) {
-                Ok(Event::Apply(obj)) => self.queue_object(&shared, label, Some(obj)),
+                Ok(Event::Apply(obj)) => self.queue_object(&shared, label, obj),
                 Ok(Event::InitApply(obj)) => match first_list.as_mut() {
                     Some(listed) => listed.push(obj),
-                    None => self.queue_object(&shared, label, Some(obj)),
+                    None => self.queue_object(&shared, label, obj),
                 },
                 Ok(Event::Delete(obj)) => {
                     let item = object_item(label, &obj.metadata);
@@ -172,8 +172,7 @@ impl Tenant {
         }
     }
 
-    fn queue_object(&self, shared: &Shared, label: &str, obj: Option<DynamicObject>) {
-        let Some(obj) = obj.map(lean) else { return };
+    fn queue_object(&self, shared: &Shared, label: &str, obj: DynamicObject) {
         let item = object_item(label, &obj.metadata);
         let rv = obj.metadata.resource_version.clone();
         self.queue_unless_echo(shared, Side::Tenant, item, rv.as_deref(), Some(Some(obj)));
