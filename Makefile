@@ -25,10 +25,12 @@ lint:
 test: deps lint build
 	$(CARGO) test --workspace --no-fail-fast
 
-## bench: benchmarks against release builds; writes docs/benchmarks.md
+## bench: benchmarks against release builds (nestor-controllers as shipped: profile small); writes docs/benchmarks.md
 bench: deps
 	$(CARGO) build --release --workspace --bins
-	NESTOR_APISERVER_BIN=$(TARGET_DIR)/release/nestor-apiserver $(TARGET_DIR)/release/nestor-bench --out docs/benchmarks.md
+	$(CARGO) build --profile small -p nestor-controllers
+	NESTOR_APISERVER_BIN=$(TARGET_DIR)/release/nestor-apiserver NESTOR_CONTROLLERS_BIN=$(TARGET_DIR)/small/nestor-controllers \
+		$(TARGET_DIR)/release/nestor-bench --out docs/benchmarks.md
 
 clean:
 	$(CARGO) clean

@@ -57,7 +57,10 @@ pub async fn run(report: &mut String) -> Result<()> {
         "--metrics-addr=127.0.0.1:0".to_string(),
         format!("--root-ca-file={}", cluster.dir().join("ca.crt").display()),
     ];
-    let controllers = Process::spawn("nestor-controllers", &binary("nestor-controllers")?, &args, &log)?;
+    let bin = binary("nestor-controllers")?;
+    // The cargo profile it was built with, from the folder cargo put it in.
+    let profile = bin.parent().and_then(|d| d.file_name()).map_or("unknown".into(), |d| d.to_string_lossy());
+    let controllers = Process::spawn("nestor-controllers", &bin, &args, &log)?;
     let pid = controllers.pid().context("controllers pid")?;
     let addr = tenancy::logged_addr(&log, "serving metrics").await?;
     let clock = Clock::default();
@@ -114,7 +117,7 @@ pub async fn run(report: &mut String) -> Result<()> {
     let ratio = through.as_secs_f64() / direct.as_secs_f64().max(f64::EPSILON);
     writeln!(
         report,
-        "## nestor-controllers\n\nOne nestor-apiserver with etcd, nestor-nodesim with {nodes} nodes, nestor-controllers (release builds). Ready is when a pod watch first shows its Ready condition True.\n\n\
+        "## nestor-controllers\n\nOne nestor-apiserver with etcd, nestor-nodesim with {nodes} nodes, nestor-controllers (cargo profile `{profile}`; the others release builds). Ready is when a pod watch first shows its Ready condition True.\n\n\
 | {pods} pods | all Ready after |\n|---|---|\n\
 | created directly ({concurrency} concurrent clients) | {:.1} s |\n\
 | a Deployment scaled 0 → {pods} | {:.1} s |\n\

@@ -55,7 +55,7 @@ async fn main() -> Result<()> {
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
     let machine = format!("{cores} cores ({cpu}), {mem_gib:.0} GiB memory");
     let head = format!(
-        "# Benchmarks\n\nWritten by `make bench` (release builds of every binary, then `nestor-bench --out docs/benchmarks.md`), release builds, real etcd 3.4 and nestor-apiserver processes started by nestor-testkit over HTTPS on loopback. `NESTOR_BENCH_ONLY=apiserver|syncer|controllers|manager` runs one part and replaces only its sections; each section says when it was measured.\n\n- machine: {machine}\n\n"
+        "# Benchmarks\n\nWritten by `make bench` (release builds of every binary and nestor-controllers as it ships, in the size-first profile `small`, then `nestor-bench --out docs/benchmarks.md`), real etcd 3.4 and nestor-apiserver processes started by nestor-testkit over HTTPS on loopback. `NESTOR_BENCH_ONLY=apiserver|syncer|controllers|manager` runs one part and replaces only its sections; each section says when it was measured.\n\n- machine: {machine}\n\n"
     );
     let stamped = stamp(&report, &format!("_Measured {date} on {machine}._"));
     let kept = if only.is_empty() { String::new() } else { std::fs::read_to_string(&out_path).unwrap_or_default() };
