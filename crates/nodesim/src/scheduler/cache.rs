@@ -41,12 +41,21 @@ pub struct Pending {
 /// What one scheduling pass works from: nodes, their usage by node name, waiting pods.
 pub type Snapshot = (Vec<NodeView>, HashMap<String, Usage>, Vec<(PodKey, Pending)>);
 
+/// A waiting pod placed on a node whose binding is being written.
+#[derive(Debug, Clone)]
+struct Assumed {
+    node: String,
+    pod: Pending,
+}
+
 /// Nodes, placed pods and waiting pods.
 #[derive(Debug, Default)]
 pub struct Cache {
     nodes: BTreeMap<String, NodeView>,
     placed: HashMap<PodKey, Placed>,
     pending: HashMap<PodKey, Pending>,
+    /// Pods counted on their node while their binding is written; they wait no more.
+    assumed: HashMap<PodKey, Assumed>,
     pods_synced: bool,
     nodes_synced: bool,
 }
@@ -64,11 +73,12 @@ impl Cache {
         let Some(spec) = pod.spec.as_ref() else { return false };
         let node = spec.node_name.as_deref().unwrap_or("");
         if is_terminal(pod) {
-            return self.placed.remove(&key).is_some() | self.pending.remove(&key).is_some();
+            let was_assumed = self.assumed.remove(&key).is_some();
+            return self.placed.remove(&key).is_some() | self.pending.remove(&key).is_some() | was_assumed;
         }
         if !node.is_empty() {
             // A pod being deleted still holds its share until it is gone, as in kube.
-            let was_pending = self.pending.remove(&key).is_some();
+            let was_pending = self.pending.remove(&key).is_some() | self.assumed.remove(&key).is_some();
             let requests = pod_requests(spec);
             if self.placed.get(&key).is_some_and(|p| p.node == node && p.requests == requests) {
                 return was_pending;
@@ -79,7 +89,8 @@ impl Cache {
         let was_placed = self.placed.remove(&key).is_some();
         let ours = spec.scheduler_name.as_deref().is_none_or(|n| n.is_empty() || n == scheduler_name);
         if !ours || pod.metadata.deletion_timestamp.is_some() {
-            return self.pending.remove(&key).is_some() | was_placed;
+            let was_assumed = self.assumed.remove(&key).is_some();
+            return self.pending.remove(&key).is_some() | was_placed | was_assumed;
         }
         let condition = pod
             .status
@@ -92,17 +103,21 @@ impl Cache {
                 message: c.message.clone().unwrap_or_default(),
                 since: c.last_transition_time.as_ref().map(|t| t.0),
             });
-        self.pending.insert(
-            key,
-            Pending {
-                uid: pod.metadata.uid.clone().unwrap_or_default(),
-                view: PodView::from_pod(pod),
-                priority: spec.priority.unwrap_or(0),
-                created: pod.metadata.creation_timestamp.as_ref().map(|t| t.0),
-                gated: spec.scheduling_gates.as_ref().is_some_and(|g| !g.is_empty()),
-                condition,
-            },
-        );
+        let waiting = Pending {
+            uid: pod.metadata.uid.clone().unwrap_or_default(),
+            view: PodView::from_pod(pod),
+            priority: spec.priority.unwrap_or(0),
+            created: pod.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            gated: spec.scheduling_gates.as_ref().is_some_and(|g| !g.is_empty()),
+            condition,
+        };
+        // While its binding is written, a pod's news (its own PodScheduled condition, say) is
+        // kept for the case the binding fails; it does not wait again.
+        if let Some(assumed) = self.assumed.get_mut(&key) {
+            assumed.pod = waiting;
+            return was_placed;
+        }
+        self.pending.insert(key, waiting);
         true
     }
 
@@ -110,12 +125,14 @@ impl Cache {
     pub fn delete_pod(&mut self, key: &PodKey) {
         self.placed.remove(key);
         self.pending.remove(key);
+        self.assumed.remove(key);
     }
 
     /// Forgets pods a fresh list did not show (deleted while the watch was down).
     pub fn retain_pods(&mut self, seen: &HashSet<PodKey>) {
         self.placed.retain(|k, _| seen.contains(k));
         self.pending.retain(|k, _| seen.contains(k));
+        self.assumed.retain(|k, _| seen.contains(k));
         self.pods_synced = true;
     }
 
@@ -142,10 +159,20 @@ impl Cache {
         self.pods_synced && self.nodes_synced
     }
 
-    /// Counts a just-bound pod on its node before the watch reports it (kube's "assume").
-    pub fn assume(&mut self, key: &PodKey, node: &str) {
-        if let Some(p) = self.pending.remove(key) {
-            self.placed.insert(key.clone(), Placed { node: node.to_string(), requests: p.view.requests });
+    /// Counts a waiting pod on `node` before its binding is written, as kube-scheduler's
+    /// AssumePod does: later decisions see the node's share taken, and the pod waits no more.
+    /// False when the pod no longer waits (bound or deleted meanwhile).
+    pub fn assume(&mut self, key: &PodKey, node: &str) -> bool {
+        let Some(pod) = self.pending.remove(key) else { return false };
+        self.assumed.insert(key.clone(), Assumed { node: node.to_string(), pod });
+        true
+    }
+
+    /// Undoes [`Cache::assume`] after a binding failed: the pod waits again, unless the watch
+    /// has told of it since.
+    pub fn forget(&mut self, key: &PodKey) {
+        if let Some(a) = self.assumed.remove(key) {
+            self.pending.insert(key.clone(), a.pod);
         }
     }
 
@@ -163,6 +190,9 @@ impl Cache {
         let mut usage: HashMap<String, Usage> = HashMap::new();
         for p in self.placed.values() {
             usage.entry(p.node.clone()).or_default().add(&p.requests);
+        }
+        for a in self.assumed.values() {
+            usage.entry(a.node.clone()).or_default().add(&a.pod.view.requests);
         }
         let mut pending: Vec<(PodKey, Pending)> = self.pending.iter().map(|(k, p)| (k.clone(), p.clone())).collect();
         pending.sort_by(|(ka, a), (kb, b)| {
@@ -207,10 +237,24 @@ mod tests {
         let (_, usage, pending) = c.snapshot();
         assert_eq!(pending.len(), 1);
         assert_eq!(usage["n1"].pods, 1, "terminal pods free their node");
-        c.assume(&pending[0].0, "n2");
+        let key = pending[0].0.clone();
+        assert!(c.assume(&key, "n2"));
         let (_, usage, pending) = c.snapshot();
-        assert!(pending.is_empty());
+        assert!(pending.is_empty(), "an assumed pod waits no more");
+        assert_eq!(usage["n2"].pods, 1, "an assumed pod takes its share at once");
+        c.apply_pod(&pod("a", None, "Pending"), "default-scheduler");
+        assert!(c.snapshot().2.is_empty(), "news of a pod being bound does not queue it again");
+        c.forget(&key);
+        let (_, usage, pending) = c.snapshot();
+        assert_eq!(pending.len(), 1, "a failed binding leaves the pod waiting");
+        assert!(!usage.contains_key("n2"));
+        assert!(c.assume(&key, "n2"));
+        c.apply_pod(&pod("a", Some("n2"), "Pending"), "default-scheduler");
+        c.forget(&key);
+        let (_, usage, pending) = c.snapshot();
+        assert!(pending.is_empty(), "a pod the watch saw bound stays placed");
         assert_eq!(usage["n2"].pods, 1);
+        assert!(!c.assume(&key, "n1"), "only waiting pods are assumed");
         assert!(!c.synced());
         c.retain_pods(&HashSet::new());
         c.retain_nodes(&HashSet::new());

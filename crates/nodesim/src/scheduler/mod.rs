@@ -1,7 +1,9 @@
 //! The scheduler stand-in: binds each waiting pod of `default-scheduler` to the least-loaded
 //! node it fits (through `pods/binding`, as kube-scheduler does), and marks pods that fit
 //! nowhere `PodScheduled=False` with kube-scheduler's reason and message. Waiting pods are
-//! tried again whenever a pod or node changes, and every retry interval.
+//! tried again whenever a pod or node changes, and every retry interval. As in kube-scheduler,
+//! a placed pod counts on its node at once and its binding is written in the background, so
+//! the next pods are placed without waiting for the bindings before them.
 
 pub mod affinity;
 pub mod cache;
@@ -11,11 +13,10 @@ pub mod taints;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::json;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tracing::{debug, info, warn};
 
 use crate::events::Recorder;
@@ -51,8 +52,8 @@ impl Handle {
     }
 }
 
-/// Bindings written at once (kube-scheduler binds each pod in a goroutine of its own). A
-/// binding that fails leaves its pod waiting for the next pass.
+/// Bindings written at once (kube-scheduler binds each pod in a goroutine of its own); when
+/// all are taken, placing the next pod waits for one to end.
 const BINDS_IN_FLIGHT: usize = 64;
 
 /// The scheduler loop.
@@ -61,79 +62,81 @@ pub struct Scheduler {
     handle: Handle,
     retry: Duration,
     events: Recorder,
+    binds: Arc<Semaphore>,
 }
 
 impl Scheduler {
     /// A scheduler serving pods through `client`, with state in `handle`.
     pub fn new(client: kube::Client, handle: Handle, name: &str, retry: Duration) -> Self {
-        Scheduler { events: Recorder::new(client.clone(), name), client, handle, retry }
+        let binds = Arc::new(Semaphore::new(BINDS_IN_FLIGHT));
+        Scheduler { events: Recorder::new(client.clone(), name), client, handle, retry, binds }
     }
 
     /// Runs passes until the task is dropped.
     pub async fn run(self) {
+        let scheduler = Arc::new(self);
         loop {
             tokio::select! {
-                _ = self.handle.wake.notified() => {}
-                _ = tokio::time::sleep(self.retry) => {}
+                _ = scheduler.handle.wake.notified() => {}
+                _ = tokio::time::sleep(scheduler.retry) => {}
             }
-            self.pass().await;
+            scheduler.pass().await;
         }
     }
 
     /// Tries every waiting pod once, in queue order. Placement is decided one pod at a time,
-    /// each counting the ones before; the bindings are written concurrently, as kube-scheduler
-    /// binds in the background while it places the next pod.
-    async fn pass(&self) {
-        let (nodes, usage, pending) = {
+    /// each counting the ones before; each binding is written in a task of its own.
+    async fn pass(self: &Arc<Self>) {
+        let (nodes, mut usage, pending) = {
             let cache = self.handle.cache();
             if !cache.synced() {
                 return;
             }
             cache.snapshot()
         };
-        // Decisions are made one at a time; the lock only lets the stream's closure borrow it.
-        let usage = &Mutex::new(usage);
-        let nodes = &nodes;
-        futures::stream::iter(pending)
-            .filter_map(|(key, pod)| async move {
-                if pod.gated {
-                    let msg = "Scheduling is blocked due to non-empty scheduling gates".to_string();
-                    self.mark_unscheduled(&key, &pod, "SchedulingGated", msg).await;
-                    return None;
+        for (key, pod) in pending {
+            if pod.gated {
+                let msg = "Scheduling is blocked due to non-empty scheduling gates".to_string();
+                self.mark_unscheduled(&key, &pod, "SchedulingGated", msg).await;
+                continue;
+            }
+            let node = match fit::choose(&pod.view, &nodes, &usage) {
+                Ok(node) => node.name.clone(),
+                Err(per_node) => {
+                    let msg = fit::fit_error_message(nodes.len(), &per_node);
+                    self.mark_unscheduled(&key, &pod, "Unschedulable", msg).await;
+                    continue;
                 }
-                let chosen = {
-                    let mut usage = usage.lock().unwrap_or_else(|e| e.into_inner());
-                    let chosen = fit::choose(&pod.view, nodes, &usage).map(|n| n.name.clone());
-                    if let Ok(node) = &chosen {
-                        usage.entry(node.clone()).or_default().add(&pod.view.requests);
-                    }
-                    chosen
-                };
-                match chosen {
-                    Ok(node) => Some((key, pod.uid, node)),
-                    Err(per_node) => {
-                        let msg = fit::fit_error_message(nodes.len(), &per_node);
-                        self.mark_unscheduled(&key, &pod, "Unschedulable", msg).await;
-                        None
-                    }
-                }
-            })
-            .for_each_concurrent(BINDS_IN_FLIGHT, |(key, uid, node)| async move {
-                match self.bind(&key, &uid, &node).await {
-                    Ok(()) => {
-                        info!(pod = %key, %node, "bound");
-                        self.handle.cache().assume(&key, &node);
-                        let msg = format!("Successfully assigned {key} to {node}");
-                        self.events.pod(&key, &uid, "Normal", "Scheduled", msg, None);
-                    }
-                    // 409: bound meanwhile or being deleted; 404: gone. The watch will say.
-                    Err(Error::Bind(_, _, kube::Error::Api(s))) if s.code == 409 || s.code == 404 => {
-                        debug!(pod = %key, reason = %s.message, "binding refused");
-                    }
-                    Err(e) => warn!(error = %e, "binding failed"),
-                }
-            })
-            .await;
+            };
+            usage.entry(node.clone()).or_default().add(&pod.view.requests);
+            let Ok(slot) = Arc::clone(&self.binds).acquire_owned().await else { return };
+            if !self.handle.cache().assume(&key, &node) {
+                continue; // bound elsewhere or deleted while this pass ran
+            }
+            let scheduler = Arc::clone(self);
+            tokio::spawn(async move {
+                scheduler.finish_binding(key, pod.uid, node).await;
+                drop(slot);
+            });
+        }
+    }
+
+    /// Writes an assumed pod's binding; a pod whose binding fails waits again.
+    async fn finish_binding(&self, key: PodKey, uid: String, node: String) {
+        match self.bind(&key, &uid, &node).await {
+            Ok(()) => {
+                info!(pod = %key, %node, "bound");
+                let msg = format!("Successfully assigned {key} to {node}");
+                self.events.pod(&key, &uid, "Normal", "Scheduled", msg, None);
+                return;
+            }
+            // 409: bound meanwhile or being deleted; 404: gone. The watch will say.
+            Err(Error::Bind(_, _, kube::Error::Api(s))) if s.code == 409 || s.code == 404 => {
+                debug!(pod = %key, reason = %s.message, "binding refused");
+            }
+            Err(e) => warn!(error = %e, "binding failed"),
+        }
+        self.handle.cache().forget(&key);
     }
 
     async fn bind(&self, key: &PodKey, uid: &str, node: &str) -> Result<(), Error> {
