@@ -88,6 +88,9 @@ pub(crate) struct Shared {
     /// Every super Event about tenants' objects, in short, to compare with the tenants' copies.
     pub event_index: super_watch::EventIndex,
     pub pacing: pacing::Pacing,
+    /// True once the super cluster's first lists are in: tenants start only then, and are
+    /// made ready (kubeconfig Secret read, client built) meanwhile.
+    pub super_listed: tokio::sync::watch::Sender<bool>,
 }
 
 impl Shared {
@@ -150,6 +153,7 @@ impl Syncer {
             events: stash::Stash::default(),
             event_index: super_watch::EventIndex::default(),
             pacing: pacing::Pacing::new(config.tenant_pending_pods),
+            super_listed: tokio::sync::watch::Sender::new(false),
             config,
         });
         tokio::spawn(nestor_api::runtime::health::serve(
@@ -196,6 +200,7 @@ async fn run(shared: Arc<Shared>, lease: &nestor_api::runtime::Elector) -> Resul
     shared.metrics.set_leader(true);
     info!(identity = %shared.config.identity, "leading; starting to sync");
     let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(registry::run(Arc::clone(&shared)));
     super_watch::start(&shared, &mut tasks).await;
     for _ in 0..shared.config.workers.max(1) {
         tasks.spawn(worker(Arc::clone(&shared)));
@@ -203,7 +208,6 @@ async fn run(shared: Arc<Shared>, lease: &nestor_api::runtime::Elector) -> Resul
     tasks.spawn(nodes::renew_leases(Arc::clone(&shared)));
     tasks.spawn(patrol::every_interval(Arc::clone(&shared)));
     tasks.spawn(sweep_stashes(Arc::clone(&shared)));
-    tasks.spawn(registry::run(Arc::clone(&shared)));
     let result = lease.keep().await;
     shared.metrics.set_leader(false);
     tasks.abort_all();

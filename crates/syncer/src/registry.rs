@@ -22,8 +22,9 @@ use crate::Shared;
 
 /// How often VirtualClusters that could not be started are tried again.
 const RETRY: Duration = Duration::from_secs(5);
-/// Tenants started at once after a list of VirtualClusters.
-const CONCURRENT_STARTS: usize = 16;
+/// Tenants made ready at once after a list of VirtualClusters (each reads a Secret and builds
+/// a client; on a syncer's start, while the super cluster is listed).
+const CONCURRENT_STARTS: usize = 128;
 
 pub async fn run(shared: Arc<Shared>) {
     let api: Api<VirtualCluster> = Api::all(shared.super_client.clone());
@@ -137,6 +138,9 @@ async fn apply(shared: &Arc<Shared>, vc: &VirtualCluster) -> Result<()> {
     synced.extend(custom);
     let tenant =
         Arc::new(Tenant::new(key.clone(), vc_ref, client, status.in_cluster_endpoint.clone(), synced, fingerprint));
+    // A tenant's first comparison needs the super cluster's objects, and its lists would slow
+    // the super cluster's first lists down.
+    let _ = shared.super_listed.subscribe().wait_for(|listed| *listed).await;
     if let Some(old) = shared.set_tenant(&key, Some(Arc::clone(&tenant))) {
         old.stop();
     }

@@ -149,9 +149,12 @@ pub async fn start(shared: &Arc<Shared>, tasks: &mut tokio::task::JoinSet<()>) {
     // Nodes too: a tenant's start compares its virtual nodes with them.
     tasks.spawn(watch_nodes(Arc::clone(shared), listed));
     let all_listed = async { while done.recv().await.is_some() {} };
-    if tokio::time::timeout(Duration::from_secs(30), all_listed).await.is_err() {
-        warn!("the super cluster's first lists are slow; starting tenants anyway");
+    let started = std::time::Instant::now();
+    match tokio::time::timeout(Duration::from_secs(30), all_listed).await {
+        Ok(()) => info!(took = ?started.elapsed(), "super cluster listed; starting tenants"),
+        Err(_) => warn!("the super cluster's first lists are slow; starting tenants anyway"),
     }
+    shared.super_listed.send_replace(true);
     tasks.spawn(watch_events(Arc::clone(shared)));
 }
 
