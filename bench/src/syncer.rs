@@ -204,6 +204,7 @@ pub async fn run(report: &mut String) -> Result<()> {
     }
     namespace(&clients[quiet], "quiet").await?;
     watch_running(clients[quiet].clone(), Some("quiet".into()), "quiet".into(), clock.clone()).await?;
+    watch(clients[quiet].clone(), Some("quiet".into()), "tenant-seen".into(), clock.clone(), Milestone::Seen).await?;
     namespace(&super_client, "quiet-direct").await?;
     watch_running(super_client.clone(), Some("quiet-direct".into()), "quiet-direct".into(), clock.clone()).await?;
     let quiet_super = keys[quiet].super_namespace("quiet");
@@ -350,12 +351,13 @@ async fn restart(
     Ok((syncer, Restart { took, converged, repairs, cpu_before, cpu_after }))
 }
 
-/// The quiet tenant's pods, step by step: created in the tenant → copied to the super
-/// cluster (syncer) → bound to a node (scheduler) → Running in the super cluster (kubelet) →
-/// Running in the tenant (syncer), as a markdown table.
+/// The quiet tenant's pods, step by step: created in the tenant → seen by a tenant watch →
+/// copied to the super cluster (syncer) → bound to a node (scheduler) → Running in the super
+/// cluster (kubelet) → Running in the tenant (syncer), as a markdown table.
 fn stages(clock: &Clock, quiet: usize) -> String {
     let steps = [
-        ("tenant create → super copy (syncer, down)", None, "super-seen"),
+        ("tenant create → seen by a tenant watch (tenant API server)", None, "tenant-seen"),
+        ("seen in the tenant → super copy (syncer, down)", Some("tenant-seen"), "super-seen"),
         ("super copy → bound (scheduler)", Some("super-seen"), "super-bound"),
         ("bound → Running in the super cluster (kubelet)", Some("super-bound"), "super-running"),
         ("super Running → tenant Running (syncer, up)", Some("super-running"), "quiet"),

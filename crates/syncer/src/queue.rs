@@ -3,7 +3,8 @@
 //! objects by more than one turn. An item already queued is not queued twice; an item changed
 //! while it is being worked on is queued again when that work ends. Within a tenant, background
 //! items (copies of events) wait while the tenant has other work: a pod's status never queues
-//! behind the events of a thousand other pods.
+//! behind the events of a thousand other pods. Background items take at most half of a
+//! tenant's work in flight, so that the tenant's next pod never waits for its events' copies.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
@@ -18,6 +19,8 @@ struct Lane<T> {
     background: VecDeque<(T, Instant)>,
     queued: HashSet<T>,
     in_flight: HashSet<T>,
+    /// How many of the items in flight are background work.
+    background_in_flight: usize,
     /// Items that were added again while in flight.
     dirty: HashSet<T>,
 }
@@ -29,6 +32,7 @@ impl<T> Default for Lane<T> {
             background: VecDeque::new(),
             queued: HashSet::new(),
             in_flight: HashSet::new(),
+            background_in_flight: 0,
             dirty: HashSet::new(),
         }
     }
@@ -174,7 +178,13 @@ impl<T: Clone + Eq + Hash> FairQueue<T> {
             if lane.in_flight.len() >= limit {
                 continue;
             }
-            if let Some((item, since)) = lane.fifo.pop_front().or_else(|| lane.background.pop_front()) {
+            let background_room = lane.background_in_flight < limit.div_ceil(2);
+            let next = match lane.fifo.pop_front() {
+                Some(entry) => Some(entry),
+                None if background_room => lane.background.pop_front().inspect(|_| lane.background_in_flight += 1),
+                None => None,
+            };
+            if let Some((item, since)) = next {
                 lane.queued.remove(&item);
                 lane.in_flight.insert(item.clone());
                 let more = lane.len() > 0;
@@ -193,7 +203,9 @@ impl<T: Clone + Eq + Hash> FairQueue<T> {
     pub fn done(&self, work: &Work<T>) {
         let mut state = self.lock();
         let Some(lane) = state.lanes.get_mut(&work.tenant) else { return };
-        lane.in_flight.remove(&work.item);
+        if lane.in_flight.remove(&work.item) && (self.background)(&work.item) {
+            lane.background_in_flight = lane.background_in_flight.saturating_sub(1);
+        }
         if lane.dirty.remove(&work.item) && lane.queued.insert(work.item.clone()) {
             lane.push(work.item.clone(), (self.background)(&work.item));
         }
@@ -286,6 +298,28 @@ mod tests {
             q.done(&w);
         }
         assert_eq!(order, [1, 2, 100, 101]);
+    }
+
+    #[test]
+    fn background_items_leave_half_the_tenants_work_in_flight_to_the_rest() {
+        let q = FairQueue::new(4, |i: &u32| *i >= 100);
+        for i in 100..110 {
+            q.add("t", i);
+        }
+        let first = q.take().unwrap();
+        let second = q.take().unwrap();
+        assert_eq!((first.item, second.item), (100, 101));
+        assert!(q.take().is_none(), "two background items of four in flight are the most");
+        q.add("t", 1);
+        q.add("t", 2);
+        q.add("t", 3);
+        assert_eq!(q.take().unwrap().item, 1, "the other half is there for the tenant's other work");
+        assert_eq!(q.take().unwrap().item, 2);
+        assert!(q.take().is_none(), "the tenant's limit holds");
+        q.done(&first);
+        assert_eq!(q.take().unwrap().item, 3, "other work goes first");
+        q.done(&second);
+        assert_eq!(q.take().unwrap().item, 102, "a background item ended: another may start");
     }
 
     #[tokio::test]
