@@ -1,6 +1,7 @@
-//! The fair work queue: one FIFO per tenant, served round-robin, with a per-tenant limit on
-//! work in flight, so a tenant that floods its control plane never delays another tenant's
-//! objects by more than one turn. An item already queued is not queued twice; an item changed
+//! The fair work queue: one FIFO per tenant; a free worker takes from the tenant with the
+//! fewest items in progress (round-robin among equals), with a per-tenant limit on work in
+//! flight, so a tenant that floods its control plane never delays another tenant's objects by
+//! more than one turn. An item already queued is not queued twice; an item changed
 //! while it is being worked on is queued again when that work ends. Within a tenant, background
 //! items (copies of events) wait while the tenant has other work: a pod's status never queues
 //! behind the events of a thousand other pods. Background items take at most half of a
@@ -171,32 +172,39 @@ impl<T: Clone + Eq + Hash> FairQueue<T> {
     fn take(&self) -> Option<Work<T>> {
         let mut state = self.lock();
         let limit = self.per_tenant_in_flight;
-        for _ in 0..state.ring.len() {
-            let tenant = state.ring.pop_front()?;
-            state.ring.push_back(tenant.clone());
-            let Some(lane) = state.lanes.get_mut(&tenant) else { continue };
-            if lane.in_flight.len() >= limit {
-                continue;
-            }
-            let background_room = lane.background_in_flight < limit.div_ceil(2);
-            let next = match lane.fifo.pop_front() {
-                Some(entry) => Some(entry),
-                None if background_room => lane.background.pop_front().inspect(|_| lane.background_in_flight += 1),
-                None => None,
-            };
-            if let Some((item, since)) = next {
-                lane.queued.remove(&item);
-                lane.in_flight.insert(item.clone());
-                let more = lane.len() > 0;
-                drop(state);
-                if more {
-                    // Another worker may take the next item at once.
-                    self.ready.notify_one();
-                }
-                return Some(Work { tenant, item, waited: since.elapsed() });
+        // The lane with the fewest items in progress goes first, the ring breaking ties: a
+        // tenant with one pod to sync does not wait while flooding tenants' lanes take turns.
+        let mut chosen: Option<(usize, usize)> = None;
+        for (at, tenant) in state.ring.iter().enumerate() {
+            let Some(lane) = state.lanes.get(tenant) else { continue };
+            let busy = lane.in_flight.len();
+            let ready =
+                !lane.fifo.is_empty() || (!lane.background.is_empty() && lane.background_in_flight < limit.div_ceil(2));
+            if busy < limit && ready && chosen.is_none_or(|(_, least)| busy < least) {
+                chosen = Some((at, busy));
             }
         }
-        None
+        let (at, _) = chosen?;
+        let tenant = state.ring.remove(at)?;
+        state.ring.push_back(tenant.clone());
+        let lane = state.lanes.get_mut(&tenant)?;
+        let (item, since) = match lane.fifo.pop_front() {
+            Some(entry) => entry,
+            None => {
+                let entry = lane.background.pop_front()?;
+                lane.background_in_flight += 1;
+                entry
+            }
+        };
+        lane.queued.remove(&item);
+        lane.in_flight.insert(item.clone());
+        let more = lane.len() > 0;
+        drop(state);
+        if more {
+            // Another worker may take the next item at once.
+            self.ready.notify_one();
+        }
+        Some(Work { tenant, item, waited: since.elapsed() })
     }
 
     /// Ends work on an item; queues it again if it changed meanwhile.
@@ -298,6 +306,21 @@ mod tests {
             q.done(&w);
         }
         assert_eq!(order, [1, 2, 100, 101]);
+    }
+
+    #[test]
+    fn the_tenant_with_the_least_in_progress_goes_first() {
+        let q = FairQueue::new(8, |_: &u32| false);
+        for i in 0..100 {
+            q.add("flood", i);
+        }
+        let taken: Vec<u32> = (0..3).map(|_| q.take().unwrap().item).collect();
+        assert_eq!(taken, [0, 1, 2]);
+        q.add("quiet", 1000);
+        q.add("quiet", 1001);
+        assert_eq!(q.take().unwrap().item, 1000, "nothing of the quiet tenant in progress");
+        assert_eq!(q.take().unwrap().item, 1001, "one against three in progress");
+        assert_eq!(q.take().unwrap().tenant, "flood", "the quiet tenant has nothing more");
     }
 
     #[test]
