@@ -211,11 +211,12 @@ impl<T: Clone + Eq + Hash> FairQueue<T> {
     pub fn done(&self, work: &Work<T>) {
         let mut state = self.lock();
         let Some(lane) = state.lanes.get_mut(&work.tenant) else { return };
-        if lane.in_flight.remove(&work.item) && (self.background)(&work.item) {
+        let background = (self.background)(&work.item);
+        if lane.in_flight.remove(&work.item) && background {
             lane.background_in_flight = lane.background_in_flight.saturating_sub(1);
         }
         if lane.dirty.remove(&work.item) && lane.queued.insert(work.item.clone()) {
-            lane.push(work.item.clone(), (self.background)(&work.item));
+            lane.push(work.item.clone(), background);
         }
         lane.shrink_if_idle();
         drop(state);

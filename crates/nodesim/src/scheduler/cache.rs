@@ -73,12 +73,11 @@ impl Cache {
         let Some(spec) = pod.spec.as_ref() else { return false };
         let node = spec.node_name.as_deref().unwrap_or("");
         if is_terminal(pod) {
-            let was_assumed = self.assumed.remove(&key).is_some();
-            return self.placed.remove(&key).is_some() | self.pending.remove(&key).is_some() | was_assumed;
+            return self.placed.remove(&key).is_some() | self.stop_waiting(&key);
         }
         if !node.is_empty() {
             // A pod being deleted still holds its share until it is gone, as in kube.
-            let was_pending = self.pending.remove(&key).is_some() | self.assumed.remove(&key).is_some();
+            let was_pending = self.stop_waiting(&key);
             let requests = pod_requests(spec);
             if self.placed.get(&key).is_some_and(|p| p.node == node && p.requests == requests) {
                 return was_pending;
@@ -89,8 +88,7 @@ impl Cache {
         let was_placed = self.placed.remove(&key).is_some();
         let ours = spec.scheduler_name.as_deref().is_none_or(|n| n.is_empty() || n == scheduler_name);
         if !ours || pod.metadata.deletion_timestamp.is_some() {
-            let was_assumed = self.assumed.remove(&key).is_some();
-            return self.pending.remove(&key).is_some() | was_placed | was_assumed;
+            return self.stop_waiting(&key) | was_placed;
         }
         let condition = pod
             .status
@@ -121,11 +119,15 @@ impl Cache {
         true
     }
 
+    /// Drops a pod from the waiting ones, assumed ones included; answers whether it was one.
+    fn stop_waiting(&mut self, key: &PodKey) -> bool {
+        self.pending.remove(key).is_some() | self.assumed.remove(key).is_some()
+    }
+
     /// Forgets a deleted pod.
     pub fn delete_pod(&mut self, key: &PodKey) {
         self.placed.remove(key);
-        self.pending.remove(key);
-        self.assumed.remove(key);
+        self.stop_waiting(key);
     }
 
     /// Forgets pods a fresh list did not show (deleted while the watch was down).
